@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port')
+  .transform((value) => {
+    const [host, port] = value.split(':') as [string, string];
+    return { host, port: Number(port) };
+  });
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  /** Seed nodes of the Redis Cluster; the client discovers the rest. */
+  REDIS_NODES: z
+    .string()
+    .default('127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003')
+    .transform((value) => value.split(',').map((node) => node.trim()))
+    .pipe(z.array(hostPort).min(1)),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
+  DATABASE_URL: z.url().default('postgres://flash:flash@127.0.0.1:5433/flash_flow'),
+  PG_POOL_MAX: z.coerce.number().int().positive().default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds between SIGTERM and a forced exit if draining hangs. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  /** The reconciler serves /metrics and /healthz here. */
+  RECONCILER_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+  /** An entry pending this long on a consumer is presumed orphaned and reclaimed. */
+  RECONCILER_CLAIM_IDLE_MS: z.coerce.number().int().positive().default(5000),
+  RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500),
+  RECONCILER_IDLE_POLL_MS: z.coerce.number().int().positive().default(20),
+  /** Trust the X-Request-Id set by nginx as the correlation id. */
+  TRUST_REQUEST_ID: booleanFlag.default(true),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Parses the environment once, at the edge; on failure prints every bad key and exits. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    process.stderr.write(`Invalid environment:\n${lines.join('\n')}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  return parsed.data;
+}

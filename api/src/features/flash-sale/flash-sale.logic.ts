@@ -1,0 +1,118 @@
+/**
+ * The pure rules of a flash sale: no I/O, no clock of their own. The purchase
+ * decision itself lives in purchase.lua, where it is atomic; these functions
+ * describe the same rules for status reads, input and responses.
+ */
+import { z } from 'zod';
+
+export type SaleStatus = 'upcoming' | 'active' | 'ended';
+export type EndedReason = 'sold_out' | 'time';
+
+export interface SaleWindow {
+  startMs: number;
+  endMs: number;
+  remaining: number;
+}
+
+/** upcoming before start; active in [start, end) with stock; ended at end or at zero stock. */
+export function computeSaleStatus(
+  sale: SaleWindow,
+  nowMs: number,
+): { status: SaleStatus; endedReason: EndedReason | null } {
+  if (nowMs >= sale.endMs) return { status: 'ended', endedReason: 'time' };
+  if (nowMs < sale.startMs) return { status: 'upcoming', endedReason: null };
+  if (sale.remaining <= 0) return { status: 'ended', endedReason: 'sold_out' };
+  return { status: 'active', endedReason: null };
+}
+
+export const USER_ID_MAX_LENGTH = 254; // the longest valid e-mail address
+
+/**
+ * A buyer is a username or an e-mail address. Shops treat both
+ * case-insensitively, so "Alice@Example.com" and "alice@example.com" are one
+ * buyer: surrounding whitespace is trimmed, the text is NFC-normalised and
+ * lower-cased. What remains must be 1..254 characters with no whitespace or
+ * control characters.
+ */
+export const UserIdSchema = z
+  .string({ error: 'userId must be a string' })
+  .transform((raw) => raw.trim().normalize('NFC').toLowerCase())
+  .pipe(
+    z
+      .string()
+      .min(1, 'userId must not be empty or whitespace')
+      .max(USER_ID_MAX_LENGTH, `userId must be at most ${USER_ID_MAX_LENGTH} characters`)
+      .regex(/^[^\s\p{C}]+$/u, 'userId must not contain whitespace or control characters'),
+  );
+
+/** What purchase.lua decided, parsed from its reply. */
+export type ClaimOutcome =
+  | { kind: 'CONFIRMED'; purchaseId: string; purchasedAtMs: number; unit: number }
+  | { kind: 'ALREADY_PURCHASED'; purchaseId: string; purchasedAtMs: number }
+  | { kind: 'SALE_NOT_ACTIVE'; nowMs: number }
+  | { kind: 'SOLD_OUT' }
+  | { kind: 'NO_SALE' };
+
+export function parseClaimReply(reply: unknown): ClaimOutcome {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'string') {
+    throw new Error(`unexpected purchase script reply: ${JSON.stringify(reply)}`);
+  }
+  const [kind, ...rest] = reply as [string, ...(string | number)[]];
+  switch (kind) {
+    case 'CONFIRMED':
+      return {
+        kind,
+        purchaseId: String(rest[0]),
+        purchasedAtMs: Number(rest[1]),
+        unit: Number(rest[2]),
+      };
+    case 'ALREADY_PURCHASED':
+      return { kind, purchaseId: String(rest[0]), purchasedAtMs: Number(rest[1]) };
+    case 'SALE_NOT_ACTIVE':
+      return { kind, nowMs: Number(rest[0]) };
+    case 'SOLD_OUT':
+    case 'NO_SALE':
+      return { kind };
+    default:
+      throw new Error(`unknown purchase outcome: ${kind}`);
+  }
+}
+
+/** A buyer record as stored in the buyers hash: "<purchaseId>|<purchasedAtMs>|<unit>". */
+export function parseBuyerRecord(
+  record: string,
+): { purchaseId: string; purchasedAtMs: number; unit: number } | null {
+  const [purchaseId, purchasedAt, unit] = record.split('|');
+  if (!purchaseId || !purchasedAt || !unit) return null;
+  return { purchaseId, purchasedAtMs: Number(purchasedAt), unit: Number(unit) };
+}
+
+/**
+ * Key names of a sale. Every key carries the sale id as its hash tag, so the
+ * Lua script may touch them all; no user input ever becomes part of a key.
+ */
+export function saleKeys(saleId: string) {
+  const tag = `{sale:${saleId}}`;
+  return {
+    sale: `flash:${tag}:sale`,
+    buyers: `flash:${tag}:buyers`,
+    purchases: `flash:${tag}:purchases`,
+  };
+}
+
+/** Points at the sale that /current serves. */
+export const CURRENT_SALE_KEY = 'flash:current-sale';
+
+/** Durations as operators type them: 90s, 5m, 2h, 1d, 250ms, or combined like 1h30m. */
+export function parseDuration(text: string): number | null {
+  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const pattern = /(\d+)(ms|s|m|h|d)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (const match of text.trim().matchAll(pattern)) {
+    total += Number(match[1]) * units[match[2]!]!;
+    consumed += match[0].length;
+  }
+  if (consumed === 0 || consumed !== text.trim().length) return null;
+  return total;
+}

@@ -1,0 +1,122 @@
+/** The Redis side of a sale: the live decision state, read and claimed through Lua. */
+import type { Cluster } from 'ioredis';
+import {
+  CURRENT_SALE_KEY,
+  parseBuyerRecord,
+  parseClaimReply,
+  saleKeys,
+  type ClaimOutcome,
+} from './flash-sale.logic.js';
+
+export interface SaleDefinition {
+  id: string;
+  productName: string;
+  totalStock: number;
+  startMs: number;
+  endMs: number;
+}
+
+export interface SaleSnapshot extends SaleDefinition {
+  remaining: number;
+  nowMs: number;
+}
+
+export interface RedisSaleStore {
+  currentSaleId(): Promise<string | null>;
+  /** The sale and the server clock read at one instant; null when the sale is unknown. */
+  snapshot(saleId: string): Promise<SaleSnapshot | null>;
+  /** The immutable part of a sale, cached per id. */
+  definition(saleId: string): Promise<SaleDefinition | null>;
+  claim(saleId: string, userId: string, purchaseId: string): Promise<ClaimOutcome>;
+  findPurchase(
+    saleId: string,
+    userId: string,
+  ): Promise<{ purchaseId: string; purchasedAtMs: number; unit: number } | null>;
+  /** Writes a sale's decision state unless it already exists; true when written. Callers hold the sale lock. */
+  initialiseSale(sale: SaleDefinition, remaining: number, buyers: Map<string, string>): Promise<boolean>;
+  setCurrentSale(saleId: string): Promise<void>;
+  serverTimeMs(saleId: string): Promise<number>;
+}
+
+export function createRedisSaleStore(redis: Cluster): RedisSaleStore {
+  // Concurrent requests share one read of the pointer: a herd costs Redis one GET per round trip.
+  let pointerRead: Promise<string | null> | null = null;
+  const definitions = new Map<string, SaleDefinition>();
+
+  const readSnapshot = async (saleId: string): Promise<SaleSnapshot | null> => {
+    const reply = (await redis.flashStatus(saleKeys(saleId).sale)) as (string | null)[];
+    const [product, total, remaining, startMs, endMs, nowMs] = reply;
+    if (product == null || total == null || remaining == null || startMs == null || endMs == null) {
+      return null;
+    }
+    return {
+      id: saleId,
+      productName: product,
+      totalStock: Number(total),
+      remaining: Number(remaining),
+      startMs: Number(startMs),
+      endMs: Number(endMs),
+      nowMs: Number(nowMs),
+    };
+  };
+
+  return {
+    currentSaleId() {
+      pointerRead ??= redis.get(CURRENT_SALE_KEY).finally(() => {
+        pointerRead = null;
+      });
+      return pointerRead;
+    },
+
+    snapshot: readSnapshot,
+
+    async definition(saleId) {
+      const cached = definitions.get(saleId);
+      if (cached) return cached;
+      const snapshot = await readSnapshot(saleId);
+      if (!snapshot) return null;
+      const { id, productName, totalStock, startMs, endMs } = snapshot;
+      const definition = { id, productName, totalStock, startMs, endMs };
+      definitions.set(saleId, definition);
+      return definition;
+    },
+
+    async claim(saleId, userId, purchaseId) {
+      const keys = saleKeys(saleId);
+      return parseClaimReply(
+        await redis.flashPurchase(keys.sale, keys.buyers, keys.purchases, userId, purchaseId),
+      );
+    },
+
+    async findPurchase(saleId, userId) {
+      const record = await redis.hget(saleKeys(saleId).buyers, userId);
+      return record ? parseBuyerRecord(record) : null;
+    },
+
+    async initialiseSale(sale, remaining, buyers) {
+      const keys = saleKeys(sale.id);
+      if (await redis.exists(keys.sale)) return false;
+      // One MULTI on the sale's slot: the scripts never see a half-written sale.
+      const transaction = redis.multi();
+      if (buyers.size > 0) transaction.hset(keys.buyers, buyers);
+      transaction.hset(keys.sale, {
+        product: sale.productName,
+        total: sale.totalStock,
+        remaining,
+        start_ms: sale.startMs,
+        end_ms: sale.endMs,
+      });
+      await transaction.exec();
+      return true;
+    },
+
+    async setCurrentSale(saleId) {
+      await redis.set(CURRENT_SALE_KEY, saleId);
+    },
+
+    async serverTimeMs(saleId) {
+      const reply = (await redis.flashStatus(saleKeys(saleId).sale)) as (string | null)[];
+      return Number(reply[5]);
+    },
+  };
+}

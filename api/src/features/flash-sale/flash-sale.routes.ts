@@ -1,0 +1,205 @@
+/** The flash-sale endpoints of §4: thin handlers over the Redis store and the pure rules. */
+import { randomUUID } from 'node:crypto';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError, ERROR_CATALOG, type ErrorCode } from '../../errors.js';
+import type { ApiMetrics } from '../../platform/metrics.js';
+import type { AppEnv } from '../../app.js';
+import { computeSaleStatus, type ClaimOutcome } from './flash-sale.logic.js';
+import type { RedisSaleStore } from './flash-sale.redis.js';
+import {
+  ErrorSchema,
+  PurchaseConfirmedSchema,
+  PurchaseLookupQuerySchema,
+  PurchaseLookupSchema,
+  PurchaseRequestSchema,
+  SaleResponseSchema,
+} from './flash-sale.schemas.js';
+
+/** The purchase body is one short identifier; anything bigger is not a purchase. */
+export const PURCHASE_BODY_LIMIT_BYTES = 4096;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const errorResponses = (...codes: ErrorCode[]) =>
+  Object.fromEntries(
+    [...new Set(codes.map((code) => ERROR_CATALOG[code].status))].map((status) => [
+      status,
+      {
+        description: codes.filter((code) => ERROR_CATALOG[code].status === status).join(', '),
+        content: { 'application/json': { schema: ErrorSchema } },
+      },
+    ]),
+  );
+
+const getCurrentSale = createRoute({
+  method: 'get',
+  path: '/api/v1/flash-sales/current',
+  summary: 'The current sale, its status by the server clock, and its remaining stock',
+  responses: {
+    200: { description: 'The current sale', content: { 'application/json': { schema: SaleResponseSchema } } },
+    ...errorResponses('SALE_NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});
+
+const purchase = createRoute({
+  method: 'post',
+  path: '/api/v1/flash-sales/current/purchase',
+  summary: 'Attempt to buy one unit of the current sale',
+  description:
+    'Outcomes are decided atomically. Precedence: ALREADY_PURCHASED, then SALE_NOT_ACTIVE, then SOLD_OUT. Retrying is safe: a buyer who already bought always gets ALREADY_PURCHASED with the original purchase id.',
+  middleware: [
+    bodyLimit({
+      maxSize: PURCHASE_BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError('PAYLOAD_TOO_LARGE');
+      },
+    }),
+  ] as const,
+  request: {
+    body: { required: true, content: { 'application/json': { schema: PurchaseRequestSchema } } },
+  },
+  responses: {
+    201: {
+      description: 'Purchase confirmed',
+      content: { 'application/json': { schema: PurchaseConfirmedSchema } },
+    },
+    ...errorResponses(
+      'VALIDATION_ERROR',
+      'SALE_NOT_FOUND',
+      'SALE_NOT_ACTIVE',
+      'SOLD_OUT',
+      'ALREADY_PURCHASED',
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+    ),
+  },
+});
+
+const lookupPurchase = createRoute({
+  method: 'get',
+  path: '/api/v1/flash-sales/current/purchase',
+  summary: "Whether a buyer has bought in the current sale",
+  request: { query: PurchaseLookupQuerySchema },
+  responses: {
+    200: { description: 'The buyer’s purchase, if any', content: { 'application/json': { schema: PurchaseLookupSchema } } },
+    ...errorResponses('VALIDATION_ERROR', 'SALE_NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
+});
+
+const REJECTIONS = {
+  SALE_NOT_ACTIVE: 'sale_not_active',
+  SOLD_OUT: 'sold_out',
+  ALREADY_PURCHASED: 'already_purchased',
+} as const;
+
+export function registerFlashSaleRoutes(
+  app: OpenAPIHono<AppEnv>,
+  { store, metrics }: { store: RedisSaleStore; metrics: ApiMetrics },
+) {
+  const requireCurrentSaleId = async () => {
+    const saleId = await store.currentSaleId();
+    if (!saleId) throw new ApiError('SALE_NOT_FOUND');
+    return saleId;
+  };
+
+  app.openapi(getCurrentSale, async (c) => {
+    const sale = await store.snapshot(await requireCurrentSaleId());
+    if (!sale) throw new ApiError('SALE_NOT_FOUND');
+    const { status, endedReason } = computeSaleStatus(
+      { startMs: sale.startMs, endMs: sale.endMs, remaining: sale.remaining },
+      sale.nowMs,
+    );
+    metrics.remainingStock.set(sale.remaining);
+    // One second at the edge (nginx, a CDN): the page polls about once a second.
+    c.header('Cache-Control', 'public, max-age=1');
+    return c.json(
+      {
+        data: {
+          id: sale.id,
+          productName: sale.productName,
+          totalStock: sale.totalStock,
+          remainingStock: sale.remaining,
+          startTime: iso(sale.startMs),
+          endTime: iso(sale.endMs),
+          status,
+          endedReason,
+          serverTime: iso(sale.nowMs),
+        },
+      },
+      200,
+    );
+  });
+
+  app.openapi(purchase, async (c) => {
+    c.header('Cache-Control', 'no-store');
+    const { userId } = c.req.valid('json');
+    const saleId = await requireCurrentSaleId();
+    const definition = await store.definition(saleId);
+    if (!definition) throw new ApiError('SALE_NOT_FOUND');
+
+    const purchaseId = randomUUID();
+    const stopTimer = metrics.claimDuration.startTimer();
+    let outcome: ClaimOutcome;
+    try {
+      outcome = await store.claim(saleId, userId, purchaseId);
+    } catch (error) {
+      metrics.purchaseOutcomes.inc({ outcome: 'unavailable' });
+      throw error;
+    } finally {
+      stopTimer();
+    }
+
+    const confirmed = (purchasedAtMs: number) => {
+      metrics.purchaseOutcomes.inc({ outcome: 'confirmed' });
+      return c.json(
+        {
+          data: {
+            purchaseId,
+            userId,
+            productName: definition.productName,
+            status: 'confirmed' as const,
+            purchasedAt: iso(purchasedAtMs),
+          },
+        },
+        201,
+      );
+    };
+
+    switch (outcome.kind) {
+      case 'CONFIRMED':
+        return confirmed(outcome.purchasedAtMs);
+      case 'ALREADY_PURCHASED':
+        // A retry inside ioredis can replay our own claim after a dropped
+        // connection: the script then reports this very purchase id, and it is ours.
+        if (outcome.purchaseId === purchaseId) return confirmed(outcome.purchasedAtMs);
+        metrics.purchaseOutcomes.inc({ outcome: REJECTIONS.ALREADY_PURCHASED });
+        throw new ApiError('ALREADY_PURCHASED', undefined, {
+          purchaseId: outcome.purchaseId,
+          purchasedAt: iso(outcome.purchasedAtMs),
+        });
+      case 'SALE_NOT_ACTIVE':
+      case 'SOLD_OUT':
+        metrics.purchaseOutcomes.inc({ outcome: REJECTIONS[outcome.kind] });
+        throw new ApiError(outcome.kind);
+      case 'NO_SALE':
+        throw new ApiError('SALE_NOT_FOUND');
+    }
+  });
+
+  app.openapi(lookupPurchase, async (c) => {
+    c.header('Cache-Control', 'no-store');
+    const { userId } = c.req.valid('query');
+    const found = await store.findPurchase(await requireCurrentSaleId(), userId);
+    return c.json(
+      {
+        data: found
+          ? { purchased: true as const, purchaseId: found.purchaseId, purchasedAt: iso(found.purchasedAtMs) }
+          : { purchased: false as const },
+      },
+      200,
+    );
+  });
+}

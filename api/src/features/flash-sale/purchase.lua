@@ -1,0 +1,59 @@
+--[[
+  purchase.lua: the single place where a purchase is decided.
+
+  KEYS (all share the sale's hash tag, so they live on one Cluster slot):
+    KEYS[1]  sale hash      fields: start_ms, end_ms, total, remaining, product
+    KEYS[2]  buyers hash    field = normalised buyer id, value = "<purchaseId>|<purchasedAtMs>|<unit>"
+    KEYS[3]  purchases stream, consumed by the reconciler
+  ARGV:
+    ARGV[1]  buyer id, already normalised by the API (a hash field, never a key name)
+    ARGV[2]  purchase id (UUID) to use if the purchase is confirmed
+
+  Returns, as an array whose first element names the outcome:
+    {'CONFIRMED', purchaseId, purchasedAtMs, unit}
+    {'ALREADY_PURCHASED', purchaseId, purchasedAtMs}
+    {'SALE_NOT_ACTIVE', nowMs}
+    {'SOLD_OUT'}
+    {'NO_SALE'}
+
+  Precedence: already purchased > not active > sold out, so a buyer retrying
+  after a timeout always learns what they got, whenever they ask.
+
+  The window is judged by this server's clock (TIME), end exclusive, so every
+  API replica agrees. Every check happens before any write; a confirmed
+  purchase decrements stock, records the buyer and appends to the stream in
+  one atomic step. Invariants kept:
+    0 <= remaining <= total
+    remaining + HLEN(buyers) == total
+    one stream entry per buyer
+]]
+
+local sale = redis.call('HMGET', KEYS[1], 'start_ms', 'end_ms', 'total', 'remaining')
+if not sale[1] then
+  return {'NO_SALE'}
+end
+
+local previous = redis.call('HGET', KEYS[2], ARGV[1])
+if previous then
+  local purchase_id, purchased_at = string.match(previous, '^([^|]+)|(%d+)|')
+  return {'ALREADY_PURCHASED', purchase_id, purchased_at}
+end
+
+local time = redis.call('TIME')
+local now_text = time[1] .. string.format('%03d', math.floor(tonumber(time[2]) / 1000))
+local now = tonumber(now_text)
+if now < tonumber(sale[1]) or now >= tonumber(sale[2]) then
+  return {'SALE_NOT_ACTIVE', now_text}
+end
+
+local remaining = tonumber(sale[4])
+if remaining <= 0 then
+  return {'SOLD_OUT'}
+end
+
+local unit = tonumber(sale[3]) - remaining + 1
+redis.call('HSET', KEYS[1], 'remaining', remaining - 1)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. now_text .. '|' .. unit)
+redis.call('XADD', KEYS[3], '*',
+  'purchase_id', ARGV[2], 'user_id', ARGV[1], 'unit', unit, 'purchased_at_ms', now_text)
+return {'CONFIRMED', ARGV[2], now_text, unit}

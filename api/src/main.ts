@@ -1,0 +1,40 @@
+/** Entry point of one API replica: the only place that builds real clients. */
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { loadEnv } from './env.js';
+import { createRedisSaleStore } from './features/flash-sale/flash-sale.redis.js';
+import { createLogger } from './platform/logger.js';
+import { createApiMetrics } from './platform/metrics.js';
+import { createPgPool } from './platform/postgres.js';
+import { createRedis } from './platform/redis.js';
+import { onShutdownSignal } from './platform/shutdown.js';
+
+const env = loadEnv();
+const logger = createLogger('flashflow-api', env.LOG_LEVEL);
+const redis = createRedis(env, `api-${env.PORT}`);
+const pool = createPgPool(env, `flashflow-api-${env.PORT}`);
+let accepting = true;
+
+const app = createApp({
+  store: createRedisSaleStore(redis),
+  metrics: createApiMetrics(),
+  logger,
+  readinessChecks: {
+    redis: () => redis.get('flash:readiness-probe'),
+    postgres: () => pool.query('SELECT 1'),
+  },
+  isAccepting: () => accepting,
+  trustRequestId: env.TRUST_REQUEST_ID,
+});
+
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+  logger.info({ port: info.port }, 'api replica listening');
+});
+
+onShutdownSignal(logger, env.SHUTDOWN_GRACE_MS, async () => {
+  accepting = false;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.allSettled([redis.quit(), pool.end()]);
+  const { shutdownTelemetry } = await import('./platform/telemetry.js');
+  await shutdownTelemetry();
+});

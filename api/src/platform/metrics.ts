@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Metric names share the flashflow_ prefix and base units; docs/metrics.md describes each. */
+export function createApiMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'flashflow_http_requests_total',
+      help: 'HTTP requests answered by the API, by route and status code.',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'flashflow_http_request_duration_seconds',
+      help: 'Time from request received to response written, by route.',
+      labelNames: ['method', 'route'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    purchaseOutcomes: new Counter({
+      name: 'flashflow_purchase_outcomes_total',
+      help: 'Purchase attempts by outcome (confirmed, already_purchased, sold_out, sale_not_active, unavailable).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    claimDuration: new Histogram({
+      name: 'flashflow_purchase_claim_duration_seconds',
+      help: 'Round trip of the purchase Lua script on Redis Cluster.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    remainingStock: new Gauge({
+      name: 'flashflow_sale_remaining_stock',
+      help: 'Remaining stock of the current sale as last read from Redis by this replica.',
+      registers: [registry],
+    }),
+  };
+}
+
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+export function createReconcilerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    persisted: new Counter({
+      name: 'flashflow_reconciler_persisted_total',
+      help: 'Purchases newly written to Postgres (replays that were already there are not counted).',
+      registers: [registry],
+    }),
+    reclaimed: new Counter({
+      name: 'flashflow_reconciler_reclaimed_total',
+      help: 'Stream entries taken over from a consumer that left them pending.',
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'flashflow_reconciler_errors_total',
+      help: 'Reconcile passes that failed and will be retried.',
+      registers: [registry],
+    }),
+    lag: new Histogram({
+      name: 'flashflow_reconcile_lag_seconds',
+      help: 'Time from a purchase being confirmed in Redis to its commit in Postgres.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    backlog: new Gauge({
+      name: 'flashflow_reconcile_backlog',
+      help: 'Confirmed purchases not yet acknowledged as persisted (pending plus unread).',
+      registers: [registry],
+    }),
+  };
+}
+
+export type ReconcilerMetrics = ReturnType<typeof createReconcilerMetrics>;

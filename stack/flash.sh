@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Flash Flow's front door on a bare Debian machine: installs what is missing,
+# builds, then hands over to the stack supervisor (stack/src/main.ts).
+#   stack/flash.sh start | test | sale … | stop
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command="${1:-start}"
+
+say() { printf '==> %s\n' "$*"; }
+
+# Debian packages the stack runs as real processes.
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server redis-tools)
+command -v nginx >/dev/null || missing+=(nginx-light)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+if [ "$command" = start ] && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
+if [ "$command" = test ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  [ "$(id -u)" = 0 ] || { echo "need root to install ${missing[*]} (or install them yourself)" >&2; exit 1; }
+  # The packages' own services must not start: the stack runs its own instances.
+  policy_added=false
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    policy_added=true
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if $policy_added; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
+# npm dependencies, when the lockfile is newer than the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say 'installing npm dependencies (npm ci)'
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "$command" = start ] || [ "$command" = test ] || [ ! -f api/dist/main.js ]; then
+  say 'building the API and the web page'
+  npm run --silent build
+fi
+
+exec node --import tsx stack/src/main.ts "$@"

@@ -1,0 +1,244 @@
+/** Each part of the local stack: how it is configured, started and judged ready. */
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, serviceEnv, type StackConfig } from './config.js';
+import { waitUntil, type Supervisor } from './processes.js';
+import { makeTraversable, postgresBinDir, run, userIds } from './system.js';
+
+type Report = (line: string) => void;
+
+const REDIS_NODE_CONF = join(REPO_ROOT, 'stack/redis/redis-node.conf');
+
+export async function startRedisCluster(config: StackConfig, supervisor: Supervisor, report: Report) {
+  for (const port of config.redisPorts) {
+    const dir = join(config.stateDir, 'redis', String(port));
+    mkdirSync(dir, { recursive: true });
+    supervisor.start({
+      name: `redis-${port}`,
+      command: 'redis-server',
+      args: [REDIS_NODE_CONF, '--port', String(port), '--dir', dir, '--bind', '127.0.0.1'],
+    });
+  }
+  for (const port of config.redisPorts) {
+    await waitUntil(() => redisCli(port, 'PING').then((r) => r.trim() === 'PONG'), 20_000, `redis on port ${port}`);
+  }
+
+  const info = await redisCli(config.redisPorts[0]!, 'CLUSTER', 'INFO');
+  if (/cluster_slots_assigned:0\b/.test(info) && /cluster_known_nodes:1\b/.test(info)) {
+    report('  forming the cluster: 3 primaries, 3 replicas');
+    await run('redis-cli', [
+      '--cluster', 'create',
+      ...config.redisPorts.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas', '1',
+      '--cluster-yes',
+    ]);
+  } else {
+    report('  cluster already formed: resuming with its data');
+  }
+  for (const port of config.redisPorts) {
+    await waitUntil(
+      () => redisCli(port, 'CLUSTER', 'INFO').then((r) => r.includes('cluster_state:ok')),
+      60_000,
+      `cluster state ok on port ${port}`,
+    );
+  }
+}
+
+function redisCli(port: number, ...args: string[]) {
+  return run('redis-cli', ['-p', String(port), ...args]);
+}
+
+export async function startPostgres(config: StackConfig, supervisor: Supervisor, report: Report) {
+  const bin = postgresBinDir();
+  const { uid, gid } = await userIds('postgres');
+  const root = join(config.stateDir, 'postgres');
+  const dataDir = join(root, 'data');
+  const socketDir = join(root, 'run');
+  for (const dir of [root, socketDir]) {
+    mkdirSync(dir, { recursive: true });
+    chownSync(dir, uid, gid);
+  }
+  makeTraversable(root, report);
+
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    report('  initialising a new database cluster');
+    await run(
+      join(bin, 'initdb'),
+      ['-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--auth-local=trust', '--auth-host=scram-sha-256'],
+      { uid, gid, cwd: root },
+    );
+  }
+  supervisor.start({
+    name: 'postgres',
+    command: join(bin, 'postgres'),
+    args: [
+      '-D', dataDir,
+      '-p', String(config.PG_PORT),
+      '-k', socketDir,
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'max_connections=200',
+    ],
+    cwd: root,
+    uid,
+    gid,
+    // SIGINT is PostgreSQL's "fast" shutdown: roll back open work and stop now.
+    stopSignal: 'SIGINT',
+  });
+  const psql = (sql: string) =>
+    run(join(bin, 'psql'), ['-h', socketDir, '-p', String(config.PG_PORT), '-U', 'postgres', '-tAc', sql], { uid, gid, cwd: root });
+  await waitUntil(() => psql('SELECT 1'), 30_000, 'postgres to accept connections');
+
+  await psql(
+    `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'flash') THEN CREATE ROLE flash LOGIN PASSWORD 'flash'; END IF; END $$`,
+  );
+  if ((await psql(`SELECT 1 FROM pg_database WHERE datname = 'flash_flow'`)).trim() !== '1') {
+    await psql('CREATE DATABASE flash_flow OWNER flash');
+  }
+}
+
+/** Runs the operator command in-process style: same env the services get. */
+export function saleCommand(config: StackConfig, args: string[]) {
+  return run(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'api/dist/cli/sale.js'), ...args], {
+    env: serviceEnv(config),
+    cwd: REPO_ROOT,
+  });
+}
+
+export async function prepareSale(config: StackConfig, report: Report) {
+  const demo = config.DEMO_SALE
+    ? [
+        '--demo-stock', String(config.DEMO_SALE_STOCK),
+        '--demo-starts-in', config.DEMO_SALE_STARTS_IN,
+        '--demo-duration', config.DEMO_SALE_DURATION,
+        '--demo-product', config.DEMO_SALE_PRODUCT,
+      ]
+    : [];
+  const result = JSON.parse(await saleCommand(config, ['ensure', ...demo])) as { saleId: string | null; created: boolean };
+  if (!result.saleId) report('  no sale yet (DEMO_SALE=false): create one with npm run sale -- create …');
+  else if (result.created) report(`  created the demo sale ${result.saleId}`);
+  else report(`  resuming sale ${result.saleId}`);
+}
+
+const nodeArgs = (entry: string) => [
+  '--enable-source-maps',
+  '--import', join(REPO_ROOT, 'api/dist/platform/telemetry.js'),
+  join(REPO_ROOT, 'api/dist', entry),
+];
+
+export async function startReconciler(config: StackConfig, supervisor: Supervisor) {
+  supervisor.start({
+    name: 'reconciler',
+    command: process.execPath,
+    args: nodeArgs('reconciler-main.js'),
+    env: { ...serviceEnv(config), OTEL_SERVICE_NAME: 'flashflow-reconciler' },
+    cwd: REPO_ROOT,
+  });
+  await waitUntil(
+    () => fetch(`http://127.0.0.1:${config.RECONCILER_PORT}/healthz`).then((r) => r.ok),
+    30_000,
+    'the reconciler',
+  );
+}
+
+export async function startApiReplicas(config: StackConfig, supervisor: Supervisor) {
+  for (const port of config.apiPorts) {
+    supervisor.start({
+      name: `api-${port}`,
+      command: process.execPath,
+      args: nodeArgs('main.js'),
+      env: { ...serviceEnv(config), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
+      cwd: REPO_ROOT,
+    });
+  }
+  for (const port of config.apiPorts) {
+    await waitUntil(() => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok), 30_000, `API replica on port ${port}`);
+  }
+}
+
+/** Renders nginx/templates/*.template the way the nginx image's envsubst does. */
+export function renderTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\$\{([A-Z0-9_]+)\}/g, (match, name: string) => values[name] ?? match);
+}
+
+export async function startNginx(config: StackConfig, supervisor: Supervisor, report: Report) {
+  const root = join(config.stateDir, 'nginx');
+  const cacheDir = join(root, 'cache');
+  const tempDir = join(root, 'tmp');
+  const worker = await userIds('www-data').then(() => 'www-data').catch(() => 'nobody');
+  const { uid, gid } = await userIds(worker);
+  for (const dir of [root, cacheDir, tempDir]) {
+    mkdirSync(dir, { recursive: true });
+    chownSync(dir, uid, gid);
+  }
+  makeTraversable(join(REPO_ROOT, 'web/dist/index.html'), report);
+  makeTraversable(join(REPO_ROOT, 'nginx/snippets/proxy-to-api.conf'), report);
+
+  const site = renderTemplate(readFileSync(join(REPO_ROOT, 'nginx/templates/flash-flow.conf.template'), 'utf8'), {
+    NGINX_PORT: String(config.NGINX_PORT),
+    API_UPSTREAM_SERVERS: config.apiPorts.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join('\n  '),
+    WEB_ROOT: join(REPO_ROOT, 'web/dist'),
+    NGINX_CACHE_DIR: cacheDir,
+    NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),
+  });
+  writeFileSync(join(root, 'flash-flow.conf'), site);
+  writeFileSync(
+    join(root, 'nginx.conf'),
+    `# Generated by the local stack; the site itself is nginx/templates/flash-flow.conf.template.
+user ${worker};
+worker_processes auto;
+worker_rlimit_nofile 65536;
+pid ${join(root, 'nginx.pid')};
+error_log ${join(config.logDir, 'nginx-error.log')} warn;
+events { worker_connections 8192; }
+http {
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path ${tempDir}/body;
+  proxy_temp_path ${tempDir}/proxy;
+  fastcgi_temp_path ${tempDir}/fastcgi;
+  uwsgi_temp_path ${tempDir}/uwsgi;
+  scgi_temp_path ${tempDir}/scgi;
+  include ${join(root, 'flash-flow.conf')};
+  access_log ${join(config.logDir, 'nginx-access.log')} flashflow buffer=256k flush=1s;
+}
+`,
+  );
+  const args = ['-p', root, '-c', join(root, 'nginx.conf'), '-e', join(config.logDir, 'nginx-error.log')];
+  await run('nginx', [...args, '-t', '-q']);
+  // SIGQUIT: finish the requests in flight, then stop.
+  supervisor.start({ name: 'nginx', command: 'nginx', args: [...args, '-g', 'daemon off;'], stopSignal: 'SIGQUIT' });
+  await waitUntil(() => fetch(`${config.baseUrl}/api/v1/flash-sales/current`).then((r) => r.status < 500), 20_000, 'nginx');
+}
+
+export async function startPrometheus(config: StackConfig, supervisor: Supervisor, report: Report) {
+  const binary = await run('sh', ['-c', 'command -v prometheus']).catch(() => '');
+  if (!config.PROMETHEUS || !binary.trim()) {
+    report('  skipped (not installed, or PROMETHEUS=false)');
+    return;
+  }
+  // prometheus.yml reads its targets from targets/*.json beside it: here, the local ports.
+  const root = join(config.stateDir, 'prometheus');
+  mkdirSync(join(root, 'data'), { recursive: true });
+  mkdirSync(join(root, 'targets'), { recursive: true });
+  writeFileSync(
+    join(root, 'targets', 'local.json'),
+    JSON.stringify([
+      { targets: config.apiPorts.map((p) => `127.0.0.1:${p}`), labels: { job: 'flashflow-api' } },
+      { targets: [`127.0.0.1:${config.RECONCILER_PORT}`], labels: { job: 'flashflow-reconciler' } },
+    ]),
+  );
+  copyFileSync(join(REPO_ROOT, 'observability/prometheus/prometheus.yml'), join(root, 'prometheus.yml'));
+  supervisor.start({
+    name: 'prometheus',
+    command: binary.trim(),
+    args: [
+      `--config.file=${join(root, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(root, 'data')}`,
+      `--web.listen-address=127.0.0.1:${config.PROMETHEUS_PORT}`,
+      '--storage.tsdb.retention.time=7d',
+    ],
+  });
+  await waitUntil(() => fetch(`http://127.0.0.1:${config.PROMETHEUS_PORT}/-/ready`).then((r) => r.ok), 30_000, 'prometheus');
+}

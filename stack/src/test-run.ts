@@ -1,0 +1,87 @@
+/**
+ * Everything `npm test` proves, in order: typecheck, lint, then a throwaway
+ * stack on its own ports and state folder, every vitest project against it
+ * (unit, web components, integration, end-to-end), and the stack stopped.
+ * Ends with one line: "N passed, N failed".
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, loadStackConfig, serviceEnv } from './config.js';
+import { startStack } from './stack.js';
+
+/** The test stack sits 10000 ports above the shop's defaults, so both can run at once. */
+const TEST_STACK_ENV = {
+  FLASH_STATE_DIR: '.flash/test',
+  NGINX_PORT: '18080',
+  API_BASE_PORT: '13001',
+  REDIS_BASE_PORT: '17001',
+  PG_PORT: '15433',
+  RECONCILER_PORT: '19464',
+  PROMETHEUS: 'false',
+  DEMO_SALE: 'false',
+  LOG_LEVEL: 'warn',
+};
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function runStep(command: string, args: string[], env: Record<string, string> = {}): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('exit', (code) => resolve(code === 0));
+    child.on('error', () => resolve(false));
+  });
+}
+
+export async function runTestCommand(): Promise<number> {
+  let passed = 0;
+  let failed = 0;
+  const check = async (name: string, command: string, args: string[]) => {
+    say(`\n==> ${name}`);
+    if (await runStep(command, args)) passed += 1;
+    else {
+      failed += 1;
+      say(`✗ ${name} failed`);
+    }
+  };
+  await check('typecheck', 'npm', ['run', '--silent', 'typecheck']);
+  await check('lint', 'npm', ['run', '--silent', 'lint']);
+
+  const config = loadStackConfig({ ...process.env, ...TEST_STACK_ENV });
+  say(`\n==> starting a test stack in ${config.stateDir}`);
+  rmSync(config.stateDir, { recursive: true, force: true });
+  const stack = await startStack(config, say);
+  const reportFile = join(config.stateDir, 'vitest-report.json');
+  try {
+    say('\n==> vitest: unit, web, integration and end-to-end suites');
+    await runStep('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
+      ...serviceEnv(config),
+      FLASH_BASE_URL: config.baseUrl,
+      FLASH_API_URLS: config.apiPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
+      FLASH_STATE_DIR: config.stateDir,
+      FLASH_STACK_ENV: JSON.stringify(TEST_STACK_ENV),
+    });
+  } finally {
+    say('\n==> stopping the test stack');
+    await stack.stop();
+  }
+
+  try {
+    const results = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numTotalTestSuites: number;
+      numFailedTestSuites: number;
+      success: boolean;
+    };
+    passed += results.numPassedTests;
+    failed += results.numFailedTests;
+    // A suite that fails to load has no failed tests, yet it failed.
+    if (!results.success && results.numFailedTests === 0) failed += Math.max(1, results.numFailedTestSuites);
+  } catch {
+    say('✗ vitest wrote no report');
+    failed += 1;
+  }
+  say(`\n${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
