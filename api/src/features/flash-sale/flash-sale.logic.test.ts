@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import {
+  computeSaleStatus,
+  parseBuyerRecord,
+  parseClaimReply,
+  parseDuration,
+  saleKeys,
+  UserIdSchema,
+  USER_ID_MAX_LENGTH,
+} from './flash-sale.logic.js';
+
+describe('computeSaleStatus (FL-1..FL-5, T-1)', () => {
+  const sale = { startMs: 1_000, endMs: 2_000, remaining: 5 };
+
+  it.each([
+    ['one ms before start', 999, 'upcoming', null],
+    ['exactly at start', 1_000, 'active', null],
+    ['inside the window', 1_500, 'active', null],
+    ['one ms before end', 1_999, 'active', null],
+    ['exactly at end (end is exclusive)', 2_000, 'ended', 'time'],
+    ['after end', 5_000, 'ended', 'time'],
+  ] as const)('%s → %s', (_label, now, status, endedReason) => {
+    expect(computeSaleStatus(sale, now)).toEqual({ status, endedReason });
+  });
+
+  it('is ended (sold out) when stock reaches zero during the window (FL-4)', () => {
+    expect(computeSaleStatus({ ...sale, remaining: 0 }, 1_500)).toEqual({ status: 'ended', endedReason: 'sold_out' });
+  });
+
+  it('says time, not sold out, once the window has closed with stock left or not', () => {
+    expect(computeSaleStatus({ ...sale, remaining: 0 }, 2_000).endedReason).toBe('time');
+  });
+
+  it('never goes back from ended as time moves on (FL-5)', () => {
+    const soldOut = { ...sale, remaining: 0 };
+    for (let now = 1_000; now < 3_000; now += 7) {
+      expect(computeSaleStatus(soldOut, now).status).toBe('ended');
+    }
+  });
+});
+
+describe('UserIdSchema', () => {
+  const accept = (raw: unknown) => UserIdSchema.parse(raw);
+  const reject = (raw: unknown) => expect(UserIdSchema.safeParse(raw).success).toBe(false);
+
+  it('trims and case-folds so one shopper is one buyer', () => {
+    expect(accept('  Alice@Example.COM ')).toBe('alice@example.com');
+  });
+
+  it('normalises Unicode to NFC', () => {
+    expect(accept('Jose\u0301')).toBe('jos\u00e9');
+  });
+
+  it.each([[''], ['   '], ['\t\n'], ['two words'], ['bell\u0007'], ['zero\u200bwidth']])('rejects %j', (raw) => reject(raw));
+
+  it.each([[null], [42], [['a']], [{}], [undefined]])('rejects non-strings: %j', (raw) => reject(raw));
+
+  it('accepts the longest allowed identifier and rejects one more', () => {
+    expect(accept('a'.repeat(USER_ID_MAX_LENGTH))).toHaveLength(USER_ID_MAX_LENGTH);
+    reject('a'.repeat(USER_ID_MAX_LENGTH + 1));
+  });
+});
+
+describe('parseClaimReply', () => {
+  it('reads every outcome of purchase.lua', () => {
+    expect(parseClaimReply(['CONFIRMED', 'p1', '1700000000123', 7])).toEqual({
+      kind: 'CONFIRMED',
+      purchaseId: 'p1',
+      purchasedAtMs: 1_700_000_000_123,
+      unit: 7,
+    });
+    expect(parseClaimReply(['ALREADY_PURCHASED', 'p1', '5'])).toEqual({
+      kind: 'ALREADY_PURCHASED',
+      purchaseId: 'p1',
+      purchasedAtMs: 5,
+    });
+    expect(parseClaimReply(['SALE_NOT_ACTIVE', '9'])).toEqual({ kind: 'SALE_NOT_ACTIVE', nowMs: 9 });
+    expect(parseClaimReply(['SOLD_OUT'])).toEqual({ kind: 'SOLD_OUT' });
+    expect(parseClaimReply(['NO_SALE'])).toEqual({ kind: 'NO_SALE' });
+  });
+
+  it('refuses replies it does not understand', () => {
+    expect(() => parseClaimReply(['MAYBE'])).toThrow(/unknown purchase outcome/);
+    expect(() => parseClaimReply('CONFIRMED')).toThrow(/unexpected/);
+  });
+});
+
+describe('parseBuyerRecord', () => {
+  it('splits the stored record', () => {
+    expect(parseBuyerRecord('p1|1700|3')).toEqual({ purchaseId: 'p1', purchasedAtMs: 1700, unit: 3 });
+  });
+  it('returns null for a damaged record', () => {
+    expect(parseBuyerRecord('p1')).toBeNull();
+  });
+});
+
+describe('saleKeys', () => {
+  it('puts every key of a sale in one hash slot, named by the sale id only', () => {
+    const keys = Object.values(saleKeys('abc'));
+    expect(new Set(keys.map((key) => key.match(/\{[^}]+\}/)?.[0]))).toEqual(new Set(['{sale:abc}']));
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['1d', 86_400_000],
+    ['1h30m', 5_400_000],
+    ['0s', 0],
+  ])('%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each([[''], ['5'], ['m'], ['5 m'], ['-5s'], ['5x'], ['1.5h'], ['5m junk']])('rejects %j', (text) =>
+    expect(parseDuration(text)).toBeNull(),
+  );
+});

@@ -1,0 +1,129 @@
+/**
+ * What integration tests share: clients for the stack that `npm test`
+ * started, a way to create sales, and HTTP from many loopback addresses,
+ * so per-address limits meet traffic as real shoppers make it.
+ */
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { z } from 'zod';
+import { loadEnv } from '../src/env.js';
+import { createSaleAdmin, type NewSale } from '../src/features/flash-sale/flash-sale.admin.js';
+import { createPgSaleRepository } from '../src/features/flash-sale/flash-sale.pg.js';
+import { createRedisSaleStore } from '../src/features/flash-sale/flash-sale.redis.js';
+import { createLogger } from '../src/platform/logger.js';
+import { createPgPool } from '../src/platform/postgres.js';
+import { createRedis } from '../src/platform/redis.js';
+
+const TestEnvSchema = z.object({
+  FLASH_BASE_URL: z.url(),
+  FLASH_API_URLS: z.string().transform((v) => v.split(',')),
+  FLASH_STATE_DIR: z.string(),
+});
+
+export const testEnv = TestEnvSchema.parse(process.env);
+
+export function connectToStack() {
+  const env = loadEnv();
+  const redis = createRedis(env, 'integration-test');
+  const pool = createPgPool(env, 'flashflow-integration-test');
+  const store = createRedisSaleStore(redis);
+  const repository = createPgSaleRepository(pool);
+  const logger = createLogger('integration-test', 'warn');
+  const admin = createSaleAdmin({ redis, store, repository, logger });
+  return {
+    env,
+    redis,
+    pool,
+    store,
+    repository,
+    logger,
+    admin,
+    createSale: (sale: Partial<NewSale> = {}) =>
+      admin.createSale({ productName: 'Test Widget', stock: 10, startsInMs: 0, durationMs: 600_000, ...sale }),
+    close: async () => {
+      await Promise.allSettled([redis.quit(), pool.end()]);
+    },
+  };
+}
+
+/** A distinct loopback address per shopper: 127.10.0.1, 127.10.0.2, … (never .0 or .255). */
+export function shopperAddress(index: number): string {
+  const host = (index % 254) + 1;
+  const subnet = Math.floor(index / 254);
+  return `127.${10 + Math.floor(subnet / 256)}.${subnet % 256}.${host}`;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: <T = any>() => T; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** One request on its own connection, from the given loopback address. */
+export function http(
+  method: string,
+  url: string,
+  options: { body?: string; headers?: Record<string, string>; from?: string; timeoutMs?: number } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        agent: false,
+        localAddress: options.from,
+        headers: {
+          ...(options.body === undefined ? {} : { 'content-length': Buffer.byteLength(options.body) }),
+          ...options.headers,
+        },
+        timeout: options.timeoutMs ?? 15_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${url}`)));
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+export const api = (path: string) => `${testEnv.FLASH_BASE_URL}/api/v1${path}`;
+
+export function purchase(userId: unknown, from?: string) {
+  return http('POST', api('/flash-sales/current/purchase'), {
+    body: JSON.stringify({ userId }),
+    headers: { 'content-type': 'application/json' },
+    from,
+  });
+}
+
+export async function waitFor<T>(check: () => Promise<T | null | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until the reconciler has written every purchase Redis confirmed for the sale. */
+export async function reconciled(stack: ReturnType<typeof connectToStack>) {
+  return waitFor(
+    async () => {
+      const report = await stack.admin.report();
+      return 'redis' in report && report.reconcileBacklog === 0 && report.postgres.confirmedPurchases === report.redis.buyers
+        ? report
+        : null;
+    },
+    15_000,
+    'the reconciler to catch up',
+  );
+}

@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Every suite in one run. Unit and web tests need nothing running; the
+ * integration and end-to-end suites expect the stack that `npm test` starts
+ * (stack/src/test-run.ts) and run one after the other, one file at a time,
+ * because they move the shared "current sale".
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['api/src/**/*.test.ts', 'stack/src/**/*.test.ts'],
+          environment: 'node',
+          sequence: { groupOrder: 0 },
+        },
+      },
+      { extends: './web/vitest.config.ts', root: './web', test: { name: 'web', sequence: { groupOrder: 0 } } },
+      {
+        test: {
+          name: 'integration',
+          include: ['api/test/**/*.int.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
+  },
+});
