@@ -5,17 +5,17 @@
  * Ends with one line: "N passed, N failed".
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, loadStackConfig, serviceEnv } from './config.js';
 import { startStack } from './stack.js';
 
-/** The test stack sits 10000 ports above the shop's defaults, so both can run at once. */
+/** The test stack has ports of its own (Redis: 100 above the shop, since each node also uses port + 10000), so both can run at once. */
 const TEST_STACK_ENV = {
   FLASH_STATE_DIR: '.flash/test',
   NGINX_PORT: '18080',
   API_BASE_PORT: '13001',
-  REDIS_BASE_PORT: '17001',
+  REDIS_BASE_PORT: '7101', // not 17001: the shop's cluster bus uses port + 10000
   PG_PORT: '15433',
   RECONCILER_PORT: '19464',
   PROMETHEUS: 'false',
@@ -56,6 +56,7 @@ export async function runTestCommand(): Promise<number> {
     say('\n==> vitest: unit, web, integration and end-to-end suites');
     await runStep('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
       ...serviceEnv(config),
+      NODE_ENV: 'test', // React's test helpers (act) exist only outside production builds
       FLASH_BASE_URL: config.baseUrl,
       FLASH_API_URLS: config.apiPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
       FLASH_STATE_DIR: config.stateDir,
@@ -64,6 +65,12 @@ export async function runTestCommand(): Promise<number> {
   } finally {
     say('\n==> stopping the test stack');
     await stack.stop();
+  }
+  const leftovers = readdirSync(join(config.stateDir, 'pids'));
+  if (leftovers.length === 0) passed += 1;
+  else {
+    failed += 1;
+    say(`✗ processes still running after stop: ${leftovers.join(', ')}`);
   }
 
   try {

@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   const demo = command === 'ensure' && values['demo-stock'] ? saleOptions(values, 'demo-') : null;
 
   const env = loadEnv();
-  const logger = createLogger('flashflow-sale', 'warn');
+  const logger = createLogger('flashflow-sale', 'warn', 2);
   const redis = createRedis(env, 'sale-cli');
   const pool = createPgPool(env, 'flashflow-sale-cli');
   try {
