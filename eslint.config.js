@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests print what they measured.
+    files: ['**/*.test.{ts,tsx}', 'e2e/**'],
+    rules: { 'no-console': 'off' },
+  },
+  {
     files: ['web/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },

@@ -29,6 +29,7 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      { extends: './e2e/vitest.config.ts', root: './e2e', test: { name: 'e2e', sequence: { groupOrder: 2 } } },
     ],
   },
 });

@@ -34,6 +34,9 @@ const EnvSchema = z.object({
   RECONCILER_CLAIM_IDLE_MS: z.coerce.number().int().positive().default(5000),
   RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500),
   RECONCILER_IDLE_POLL_MS: z.coerce.number().int().positive().default(20),
+  /** Purchase attempts one buyer may make per window, whatever address they come from. */
+  BUYER_ATTEMPT_LIMIT: z.coerce.number().int().positive().default(10),
+  BUYER_ATTEMPT_WINDOW_MS: z.coerce.number().int().positive().default(10_000),
   /** Trust the X-Request-Id set by nginx as the correlation id. */
   TRUST_REQUEST_ID: booleanFlag.default(true),
 });

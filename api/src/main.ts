@@ -16,7 +16,10 @@ const pool = createPgPool(env, `flashflow-api-${env.PORT}`);
 let accepting = true;
 
 const app = createApp({
-  store: createRedisSaleStore(redis),
+  store: createRedisSaleStore(redis, {
+    attempts: env.BUYER_ATTEMPT_LIMIT,
+    windowMs: env.BUYER_ATTEMPT_WINDOW_MS,
+  }),
   metrics: createApiMetrics(),
   logger,
   readinessChecks: {

@@ -59,7 +59,10 @@ export interface HttpAnswer {
   json: <T = any>() => T; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** One request on its own connection, from the given loopback address. */
+/** Tests that don't care where they come from still look like different shoppers. */
+let anonymousShoppers = 50_000;
+
+/** One request on its own connection, from the given loopback address (or a fresh one). */
 export function http(
   method: string,
   url: string,
@@ -71,7 +74,7 @@ export function http(
       {
         method,
         agent: false,
-        localAddress: options.from,
+        localAddress: options.from ?? shopperAddress(anonymousShoppers++),
         headers: {
           ...(options.body === undefined ? {} : { 'content-length': Buffer.byteLength(options.body) }),
           ...options.headers,

@@ -1,6 +1,6 @@
 /** Starts the stack's processes, keeps their logs and pid files, and stops them in reverse order. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ServiceSpec {
@@ -13,6 +13,8 @@ export interface ServiceSpec {
   gid?: number;
   /** The signal that asks this program for a clean, prompt shutdown. */
   stopSignal?: NodeJS.Signals;
+  /** Start it again if it dies, as an orchestrator would (stateless services only). */
+  restart?: boolean;
 }
 
 interface Running {
@@ -22,6 +24,7 @@ interface Running {
 }
 
 const STOP_TIMEOUT_MS = 15_000;
+const RESTART_DELAY_MS = 500;
 
 export class Supervisor {
   private readonly running: Running[] = [];
@@ -64,7 +67,9 @@ export class Supervisor {
       child.once('exit', (code, signal) => {
         rmSync(pidFile, { force: true });
         if (!this.stopping) {
-          this.report(`! ${spec.name} exited (${signal ?? `code ${code}`}); see ${join(this.logDir, `${spec.name}.log`)}`);
+          const restart = spec.restart ? `; restarting in ${RESTART_DELAY_MS} ms` : '';
+          this.report(`! ${spec.name} exited (${signal ?? `code ${code}`})${restart}; see ${join(this.logDir, `${spec.name}.log`)}`);
+          if (spec.restart) setTimeout(() => this.stopping || this.start(spec), RESTART_DELAY_MS);
         }
         resolve();
       });
@@ -77,14 +82,7 @@ export class Supervisor {
     return child;
   }
 
-  /** Stops one service by name, as a test of fault handling would. */
-  async stopOne(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const entry = this.running.find((r) => r.spec.name === name && r.child.exitCode === null);
-    if (!entry) return;
-    entry.child.kill(signal);
-    await entry.exited;
-  }
-
+  /** Stops everything, last started first. A supervisor is done once stopped. */
   async stopAll(): Promise<void> {
     this.stopping = true;
     for (const { spec, child, exited } of [...this.running].reverse()) {
@@ -95,7 +93,6 @@ export class Supervisor {
       clearTimeout(timer);
     }
     this.running.length = 0;
-    this.stopping = false;
   }
 }
 
@@ -128,8 +125,4 @@ export async function waitUntil<T>(
   }
   const reason = lastError instanceof Error ? `: ${lastError.message}` : '';
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${reason}`);
-}
-
-export function fileExists(path: string): boolean {
-  return existsSync(path);
 }

@@ -132,6 +132,7 @@ export async function startReconciler(config: StackConfig, supervisor: Superviso
     args: nodeArgs('reconciler-main.js'),
     env: { ...serviceEnv(config), OTEL_SERVICE_NAME: 'flashflow-reconciler' },
     cwd: REPO_ROOT,
+    restart: true,
   });
   await waitUntil(
     () => fetch(`http://127.0.0.1:${config.RECONCILER_PORT}/healthz`).then((r) => r.ok),
@@ -148,6 +149,7 @@ export async function startApiReplicas(config: StackConfig, supervisor: Supervis
       args: nodeArgs('main.js'),
       env: { ...serviceEnv(config), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
       cwd: REPO_ROOT,
+      restart: true,
     });
   }
   for (const port of config.apiPorts) {

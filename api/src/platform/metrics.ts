@@ -21,7 +21,7 @@ export function createApiMetrics() {
     }),
     purchaseOutcomes: new Counter({
       name: 'flashflow_purchase_outcomes_total',
-      help: 'Purchase attempts by outcome (confirmed, already_purchased, sold_out, sale_not_active, unavailable).',
+      help: 'Purchase attempts by outcome (confirmed, already_purchased, rate_limited, sold_out, sale_not_active, unavailable).',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

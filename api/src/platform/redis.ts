@@ -4,13 +4,16 @@ import type { Env } from '../env.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** purchase.lua: KEYS sale, buyers, purchases; ARGV userId, purchaseId. */
+    /** purchase.lua: KEYS sale, buyers, purchases, attempts; ARGV userId, purchaseId, attempt limit, window ms. */
     flashPurchase(
       saleKey: string,
       buyersKey: string,
       purchasesKey: string,
+      attemptsKey: string,
       userId: string,
       purchaseId: string,
+      attemptLimit: number,
+      attemptWindowMs: number,
     ): Result<unknown, Context>;
     /** status.lua: KEYS sale. */
     flashStatus(saleKey: string): Result<unknown, Context>;
@@ -44,7 +47,7 @@ export function createRedis(env: Env, connectionName: string): Cluster {
       },
     },
   );
-  cluster.defineCommand('flashPurchase', { numberOfKeys: 3, lua: script('purchase.lua') });
+  cluster.defineCommand('flashPurchase', { numberOfKeys: 4, lua: script('purchase.lua') });
   cluster.defineCommand('flashStatus', { numberOfKeys: 1, lua: script('status.lua') });
   return cluster;
 }

@@ -49,6 +49,7 @@ export const UserIdSchema = z
 export type ClaimOutcome =
   | { kind: 'CONFIRMED'; purchaseId: string; purchasedAtMs: number; unit: number }
   | { kind: 'ALREADY_PURCHASED'; purchaseId: string; purchasedAtMs: number }
+  | { kind: 'RATE_LIMITED'; retryAfterMs: number }
   | { kind: 'SALE_NOT_ACTIVE'; nowMs: number }
   | { kind: 'SOLD_OUT' }
   | { kind: 'NO_SALE' };
@@ -68,6 +69,8 @@ export function parseClaimReply(reply: unknown): ClaimOutcome {
       };
     case 'ALREADY_PURCHASED':
       return { kind, purchaseId: String(rest[0]), purchasedAtMs: Number(rest[1]) };
+    case 'RATE_LIMITED':
+      return { kind, retryAfterMs: Number(rest[0]) };
     case 'SALE_NOT_ACTIVE':
       return { kind, nowMs: Number(rest[0]) };
     case 'SOLD_OUT':
@@ -97,6 +100,8 @@ export function saleKeys(saleId: string) {
     sale: `flash:${tag}:sale`,
     buyers: `flash:${tag}:buyers`,
     purchases: `flash:${tag}:purchases`,
+    /** A buyer's attempt counter, named by a digest so the buyer id itself never reaches a key. */
+    attempts: (buyerDigest: string) => `flash:${tag}:attempts:${buyerDigest}`,
   };
 }
 

@@ -1,4 +1,5 @@
 /** The Redis side of a sale: the live decision state, read and claimed through Lua. */
+import { createHash } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import {
   CURRENT_SALE_KEY,
@@ -38,7 +39,18 @@ export interface RedisSaleStore {
   serverTimeMs(saleId: string): Promise<number>;
 }
 
-export function createRedisSaleStore(redis: Cluster): RedisSaleStore {
+export interface BuyerAttemptLimit {
+  attempts: number;
+  windowMs: number;
+}
+
+/** Generous by default: a shopper pressing Buy a few times is never limited. */
+const DEFAULT_ATTEMPT_LIMIT: BuyerAttemptLimit = { attempts: 10, windowMs: 10_000 };
+
+export function createRedisSaleStore(
+  redis: Cluster,
+  attemptLimit: BuyerAttemptLimit = DEFAULT_ATTEMPT_LIMIT,
+): RedisSaleStore {
   // Concurrent requests share one read of the pointer: a herd costs Redis one GET per round trip.
   let pointerRead: Promise<string | null> | null = null;
   const definitions = new Map<string, SaleDefinition>();
@@ -83,8 +95,18 @@ export function createRedisSaleStore(redis: Cluster): RedisSaleStore {
 
     async claim(saleId, userId, purchaseId) {
       const keys = saleKeys(saleId);
+      const buyerDigest = createHash('sha256').update(userId).digest('hex').slice(0, 32);
       return parseClaimReply(
-        await redis.flashPurchase(keys.sale, keys.buyers, keys.purchases, userId, purchaseId),
+        await redis.flashPurchase(
+          keys.sale,
+          keys.buyers,
+          keys.purchases,
+          keys.attempts(buyerDigest),
+          userId,
+          purchaseId,
+          attemptLimit.attempts,
+          attemptLimit.windowMs,
+        ),
       );
     },
 

@@ -113,8 +113,9 @@ export function registerFlashSaleRoutes(
       sale.nowMs,
     );
     metrics.remainingStock.set(sale.remaining);
-    // One second at the edge (nginx, a CDN): the page polls about once a second.
-    c.header('Cache-Control', 'public, max-age=1');
+    // One second at the edge (nginx, a CDN), plus one more while it refreshes: the
+    // page polls about once a second and never sees a state older than ~2 s.
+    c.header('Cache-Control', 'public, max-age=1, stale-while-revalidate=1, stale-if-error=5');
     return c.json(
       {
         data: {
@@ -180,6 +181,10 @@ export function registerFlashSaleRoutes(
           purchaseId: outcome.purchaseId,
           purchasedAt: iso(outcome.purchasedAtMs),
         });
+      case 'RATE_LIMITED':
+        metrics.purchaseOutcomes.inc({ outcome: 'rate_limited' });
+        c.header('Retry-After', String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))));
+        throw new ApiError('RATE_LIMITED', 'Too many attempts for this buyer; try again shortly.');
       case 'SALE_NOT_ACTIVE':
       case 'SOLD_OUT':
         metrics.purchaseOutcomes.inc({ outcome: REJECTIONS[outcome.kind] });

@@ -5,22 +5,27 @@
     KEYS[1]  sale hash      fields: start_ms, end_ms, total, remaining, product
     KEYS[2]  buyers hash    field = normalised buyer id, value = "<purchaseId>|<purchasedAtMs>|<unit>"
     KEYS[3]  purchases stream, consumed by the reconciler
+    KEYS[4]  this buyer's attempt counter (named by a digest of the buyer id)
   ARGV:
     ARGV[1]  buyer id, already normalised by the API (a hash field, never a key name)
     ARGV[2]  purchase id (UUID) to use if the purchase is confirmed
+    ARGV[3]  attempts allowed per buyer per window
+    ARGV[4]  window length in milliseconds
 
   Returns, as an array whose first element names the outcome:
     {'CONFIRMED', purchaseId, purchasedAtMs, unit}
     {'ALREADY_PURCHASED', purchaseId, purchasedAtMs}
+    {'RATE_LIMITED', retryAfterMs}
     {'SALE_NOT_ACTIVE', nowMs}
     {'SOLD_OUT'}
     {'NO_SALE'}
 
-  Precedence: already purchased > not active > sold out, so a buyer retrying
-  after a timeout always learns what they got, whenever they ask.
+  Precedence: already purchased > rate limited > not active > sold out, so a
+  buyer retrying after a timeout always learns what they got, whenever they ask.
 
   The window is judged by this server's clock (TIME), end exclusive, so every
-  API replica agrees. Every check happens before any write; a confirmed
+  API replica agrees. Apart from the attempt counter (a fixed window that
+  expires by itself), every check happens before any write; a confirmed
   purchase decrements stock, records the buyer and appends to the stream in
   one atomic step. Invariants kept:
     0 <= remaining <= total
@@ -37,6 +42,14 @@ local previous = redis.call('HGET', KEYS[2], ARGV[1])
 if previous then
   local purchase_id, purchased_at = string.match(previous, '^([^|]+)|(%d+)|')
   return {'ALREADY_PURCHASED', purchase_id, purchased_at}
+end
+
+local attempts = redis.call('INCR', KEYS[4])
+if attempts == 1 then
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+end
+if attempts > tonumber(ARGV[3]) then
+  return {'RATE_LIMITED', redis.call('PTTL', KEYS[4])}
 end
 
 local time = redis.call('TIME')
