@@ -1,0 +1,5 @@
+import { FlashSalePage } from './features/flash-sale/components/FlashSalePage';
+
+export function App() {
+  return <FlashSalePage />;
+}
