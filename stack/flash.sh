@@ -35,6 +35,14 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# schemathesis (from PyPI) fuzzes the API from its OpenAPI document in the test run.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$command" = test ] && ! .flash/venv/bin/st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into .flash/venv"
+  python3 -m venv .flash/venv
+  .flash/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 if [ "$command" = start ] || [ "$command" = test ] || [ ! -f api/dist/main.js ]; then
   say 'building the API and the web page'
   npm run --silent build

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   computeSaleStatus,
@@ -7,6 +8,7 @@ import {
   saleKeys,
   UserIdSchema,
   USER_ID_MAX_LENGTH,
+  USER_ID_PATTERN,
 } from './flash-sale.logic.js';
 
 describe('computeSaleStatus (FL-1..FL-5, T-1)', () => {
@@ -58,6 +60,53 @@ describe('UserIdSchema', () => {
   it('accepts the longest allowed identifier and rejects one more', () => {
     expect(accept('a'.repeat(USER_ID_MAX_LENGTH))).toHaveLength(USER_ID_MAX_LENGTH);
     reject('a'.repeat(USER_ID_MAX_LENGTH + 1));
+  });
+
+  it('counts characters, not UTF-16 units, as Postgres does', () => {
+    expect([...accept('😀'.repeat(USER_ID_MAX_LENGTH))]).toHaveLength(USER_ID_MAX_LENGTH);
+    reject('😀'.repeat(USER_ID_MAX_LENGTH + 1));
+  });
+
+  it.each([['\u00ad'], ['\u200e'], ['\u202e'], ['\u2060'], ['\ud800']])('rejects invisible or broken %j inside', (char) =>
+    reject(`ab${JSON.parse(`"${char}"`)}cd`),
+  );
+
+  it('agrees with the pattern published in the OpenAPI document', () => {
+    const published = new RegExp(USER_ID_PATTERN, 'u');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (raw) => {
+        const accepted = UserIdSchema.safeParse(raw).success;
+        expect(accepted).toBe(published.test(raw) && raw.isWellFormed());
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('computeSaleStatus, as time passes and stock falls', () => {
+  const order = { upcoming: 0, active: 1, ended: 2 };
+  it('only ever moves forward (FL-5)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000 }),
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 2 })), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 20 }),
+        (startMs, length, steps, stock) => {
+          let now = 0;
+          let remaining = stock;
+          let previous = computeSaleStatus({ startMs, endMs: startMs + length, remaining }, now).status;
+          for (const [advance, sold] of steps) {
+            now += advance;
+            const open = computeSaleStatus({ startMs, endMs: startMs + length, remaining }, now).status === 'active';
+            if (open) remaining = Math.max(0, remaining - sold);
+            const current = computeSaleStatus({ startMs, endMs: startMs + length, remaining }, now).status;
+            expect(order[current]).toBeGreaterThanOrEqual(order[previous]);
+            previous = current;
+          }
+        },
+      ),
+    );
   });
 });
 

@@ -25,25 +25,46 @@ export function computeSaleStatus(
   return { status: 'active', endedReason: null };
 }
 
-export const USER_ID_MAX_LENGTH = 254; // the longest valid e-mail address
+export const USER_ID_MAX_LENGTH = 254; // the longest valid e-mail address, in characters
+
+/** Exactly the characters String.prototype.trim removes, spelled out so any regex engine agrees. */
+const WHITESPACE = '\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f';
+/** Invisible formatting characters: soft hyphen, zero-width and direction marks. */
+const INVISIBLE = '\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069';
+
+/**
+ * What a client may send: optional surrounding whitespace around one run of
+ * characters that are neither whitespace, control nor invisible. Published
+ * in the OpenAPI document as the field's pattern.
+ */
+export const USER_ID_PATTERN = `^[${WHITESPACE}]*[^${WHITESPACE}${CONTROL}${INVISIBLE}]+[${WHITESPACE}]*$`;
+
+const characters = (text: string) => [...text].length;
 
 /**
  * A buyer is a username or an e-mail address. Shops treat both
  * case-insensitively, so "Alice@Example.com" and "alice@example.com" are one
  * buyer: surrounding whitespace is trimmed, the text is NFC-normalised and
- * lower-cased. What remains must be 1..254 characters with no whitespace or
- * control characters.
+ * lower-cased. It must be 1..254 characters (Unicode code points, as Postgres
+ * counts them) before and after, with no whitespace, control or invisible
+ * (zero-width, direction) characters that would make two ids look alike.
  */
 export const UserIdSchema = z
   .string({ error: 'userId must be a string' })
+  .refine((raw) => raw.trim().length > 0, { error: 'userId must not be empty or whitespace', abort: true })
+  .refine((raw) => characters(raw) <= USER_ID_MAX_LENGTH, {
+    error: `userId must be at most ${USER_ID_MAX_LENGTH} characters`,
+    abort: true,
+  })
+  .refine((raw) => new RegExp(USER_ID_PATTERN, 'u').test(raw) && raw.isWellFormed(), {
+    error: 'userId must not contain whitespace, control or invisible characters',
+    abort: true,
+  })
   .transform((raw) => raw.trim().normalize('NFC').toLowerCase())
-  .pipe(
-    z
-      .string()
-      .min(1, 'userId must not be empty or whitespace')
-      .max(USER_ID_MAX_LENGTH, `userId must be at most ${USER_ID_MAX_LENGTH} characters`)
-      .regex(/^[^\s\p{C}]+$/u, 'userId must not contain whitespace or control characters'),
-  );
+  .refine((normalised) => characters(normalised) <= USER_ID_MAX_LENGTH, {
+    error: `userId must be at most ${USER_ID_MAX_LENGTH} characters once lower-cased`,
+  });
 
 /** What purchase.lua decided, parsed from its reply. */
 export type ClaimOutcome =

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import { ApiError, ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import type { ApiMetrics } from '../../platform/metrics.js';
 import type { AppEnv } from '../../app.js';
@@ -78,10 +79,19 @@ const purchase = createRoute({
   },
 });
 
+/** `?userId=a&userId=b` is ambiguous: refuse it rather than pick one. */
+const singleUserIdParameter = createMiddleware(async (c, next) => {
+  if ((c.req.queries('userId')?.length ?? 0) > 1) {
+    throw new ApiError('VALIDATION_ERROR', undefined, [{ path: 'userId', message: 'userId must be given once' }]);
+  }
+  await next();
+});
+
 const lookupPurchase = createRoute({
   method: 'get',
   path: '/api/v1/flash-sales/current/purchase',
   summary: "Whether a buyer has bought in the current sale",
+  middleware: [singleUserIdParameter] as const,
   request: { query: PurchaseLookupQuerySchema },
   responses: {
     200: { description: 'The buyer’s purchase, if any', content: { 'application/json': { schema: PurchaseLookupSchema } } },

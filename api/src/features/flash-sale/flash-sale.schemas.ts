@@ -1,11 +1,15 @@
 /** Request and response shapes of §4; the same schemas validate requests and generate the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
 import { ERROR_CODES } from '../../errors.js';
-import { UserIdSchema } from './flash-sale.logic.js';
+import { USER_ID_MAX_LENGTH, USER_ID_PATTERN, UserIdSchema } from './flash-sale.logic.js';
 
 const UserId = UserIdSchema.openapi({
+  type: 'string',
+  minLength: 1,
+  maxLength: USER_ID_MAX_LENGTH,
+  pattern: USER_ID_PATTERN,
   description:
-    'A username or e-mail address. Trimmed, NFC-normalised and lower-cased; 1–254 characters, no whitespace or control characters.',
+    'A username or e-mail address. Trimmed, NFC-normalised and lower-cased; 1–254 characters, no whitespace, control or invisible characters.',
   example: 'alice@example.com',
 });
 
@@ -13,9 +17,8 @@ export const PurchaseRequestSchema = z
   .strictObject({ userId: UserId })
   .openapi('PurchaseRequest');
 
-export const PurchaseLookupQuerySchema = z
-  .strictObject({ userId: UserId })
-  .openapi('PurchaseLookupQuery');
+/** Unknown query parameters (cache busters, tracking) are ignored; only userId counts. */
+export const PurchaseLookupQuerySchema = z.object({ userId: UserId }).openapi('PurchaseLookupQuery');
 
 const Instant = z.iso.datetime().openapi({ example: '2026-02-24T10:00:05.000Z' });
 
