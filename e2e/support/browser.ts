@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page, type Request, type Route } from 'playwright-core';
 import { BASE_URL, eventually, getSale, type ApiSale } from './stack';
@@ -11,7 +12,8 @@ import { BASE_URL, eventually, getSale, type ApiSale } from './stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
-const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+/** Run artifacts, beside the stack's other state (git-ignored); docs/screenshots keeps copies for the README. */
+const SCREENSHOTS = join(process.env.FLASH_STATE_DIR ?? fileURLToPath(new URL('../../.flash/e2e', import.meta.url)), 'screenshots/');
 
 export const PHONE = { width: 390, height: 844 };
 
