@@ -34,7 +34,8 @@ describe('schemathesis', () => {
         '--report', 'junit',
         '--report-dir', join(testEnv.FLASH_STATE_DIR, 'schemathesis'),
       ],
-      { encoding: 'utf8', timeout: 240_000, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } },
+      // Run in the state folder: schemathesis keeps its example database in its working directory.
+      { encoding: 'utf8', timeout: 240_000, cwd: testEnv.FLASH_STATE_DIR, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } },
     );
     const output = `${run.stdout}\n${run.stderr}`;
     const cases = output.match(/(\d+) generated, (\d+) (?:passed|found)/);
