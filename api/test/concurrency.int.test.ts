@@ -4,7 +4,7 @@
  * Postgres (NF-1, NF-7, NF-8, PR-5, PR-6, IM-3, IM-4).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectToStack, purchase, reconciled, shopperAddress } from './support.js';
+import { connectToStack, http, purchase, reconciled, shopperAddress, testEnv } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -62,5 +62,38 @@ describe('100 concurrent attempts by one buyer', () => {
     await reconciled(stack);
     const rows = await stack.repository.confirmedPurchases(sale.id);
     expect(rows.map((r) => r.purchaseId)).toEqual([purchaseId]);
+  });
+});
+
+describe('after a sell-out', () => {
+  const replica = testEnv.FLASH_API_URLS[0]!;
+  const claimsSeenBy = async (base: string) => {
+    const metrics = (await http('GET', `${base}/metrics`)).body;
+    return Number(metrics.match(/^flashflow_purchase_claim_duration_seconds_count (\d+)/m)?.[1] ?? NaN);
+  };
+  const buyDirect = (userId: string) =>
+    http('POST', `${replica}/api/v1/flash-sales/current/purchase`, {
+      body: JSON.stringify({ userId }),
+      headers: { 'content-type': 'application/json' },
+    });
+
+  it('a replica answers rejections itself, exactly as Redis would', async () => {
+    await stack.createSale({ stock: 2, productName: 'Memo Widget' });
+    const first = await buyDirect('memo-ann');
+    expect(first.status).toBe(201);
+    expect((await buyDirect('memo-bob')).status).toBe(201);
+    expect((await buyDirect('memo-cy')).json().error.code).toBe('SOLD_OUT'); // Redis says so; the replica remembers
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const claimsBefore = await claimsSeenBy(replica);
+    const answers = await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) => buyDirect(`memo-late-${i}`)),
+      buyDirect('memo-ann'),
+    ]);
+    expect(await claimsSeenBy(replica)).toBe(claimsBefore);
+    expect(answers.slice(0, 50).map((a) => a.json().error.code)).toEqual(Array(50).fill('SOLD_OUT'));
+    const repeat = answers[50]!.json().error;
+    expect(repeat.code).toBe('ALREADY_PURCHASED');
+    expect(repeat.details.purchaseId).toBe(first.json().data.purchaseId);
   });
 });

@@ -33,6 +33,8 @@ export interface RedisSaleStore {
     saleId: string,
     userId: string,
   ): Promise<{ purchaseId: string; purchasedAtMs: number; unit: number } | null>;
+  /** Every buyer of a sale with their purchase; read once a sale is sold out and final. */
+  buyers(saleId: string): Promise<Map<string, { purchaseId: string; purchasedAtMs: number }>>;
   /** Writes a sale's decision state unless it already exists; true when written. Callers hold the sale lock. */
   initialiseSale(sale: SaleDefinition, remaining: number, buyers: Map<string, string>): Promise<boolean>;
   setCurrentSale(saleId: string): Promise<void>;
@@ -113,6 +115,16 @@ export function createRedisSaleStore(
     async findPurchase(saleId, userId) {
       const record = await redis.hget(saleKeys(saleId).buyers, userId);
       return record ? parseBuyerRecord(record) : null;
+    },
+
+    async buyers(saleId) {
+      const records = await redis.hgetall(saleKeys(saleId).buyers);
+      const buyers = new Map<string, { purchaseId: string; purchasedAtMs: number }>();
+      for (const [userId, record] of Object.entries(records)) {
+        const parsed = parseBuyerRecord(record);
+        if (parsed) buyers.set(userId, { purchaseId: parsed.purchaseId, purchasedAtMs: parsed.purchasedAtMs });
+      }
+      return buyers;
     },
 
     async initialiseSale(sale, remaining, buyers) {

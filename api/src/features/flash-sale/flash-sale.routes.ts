@@ -6,8 +6,10 @@ import { createMiddleware } from 'hono/factory';
 import { ApiError, ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import type { ApiMetrics } from '../../platform/metrics.js';
 import type { AppEnv } from '../../app.js';
-import { computeSaleStatus, type ClaimOutcome } from './flash-sale.logic.js';
+import type { Logger } from '../../platform/logger.js';
+import { computeSaleStatus } from './flash-sale.logic.js';
 import type { RedisSaleStore } from './flash-sale.redis.js';
+import { createSoldOutMemo } from './sold-out-memo.js';
 import {
   ErrorSchema,
   PurchaseConfirmedSchema,
@@ -107,8 +109,10 @@ const REJECTIONS = {
 
 export function registerFlashSaleRoutes(
   app: OpenAPIHono<AppEnv>,
-  { store, metrics }: { store: RedisSaleStore; metrics: ApiMetrics },
+  { store, metrics, logger }: { store: RedisSaleStore; metrics: ApiMetrics; logger: Logger },
 ) {
+  const soldOut = createSoldOutMemo(store);
+
   const requireCurrentSaleId = async () => {
     const saleId = await store.currentSaleId();
     if (!saleId) throw new ApiError('SALE_NOT_FOUND');
@@ -152,15 +156,20 @@ export function registerFlashSaleRoutes(
     if (!definition) throw new ApiError('SALE_NOT_FOUND');
 
     const purchaseId = randomUUID();
-    const stopTimer = metrics.claimDuration.startTimer();
-    let outcome: ClaimOutcome;
-    try {
-      outcome = await store.claim(saleId, userId, purchaseId);
-    } catch (error) {
-      metrics.purchaseOutcomes.inc({ outcome: 'unavailable' });
-      throw error;
-    } finally {
-      stopTimer();
+    let outcome = soldOut.answer(saleId, userId);
+    if (!outcome) {
+      const stopTimer = metrics.claimDuration.startTimer();
+      try {
+        outcome = await store.claim(saleId, userId, purchaseId);
+      } catch (error) {
+        metrics.purchaseOutcomes.inc({ outcome: 'unavailable' });
+        throw error;
+      } finally {
+        stopTimer();
+      }
+      if (outcome.kind === 'SOLD_OUT') {
+        soldOut.remember(definition).catch((error: unknown) => logger.warn({ err: error, saleId }, 'could not copy the buyers of a sold-out sale'));
+      }
     }
 
     const confirmed = (purchasedAtMs: number) => {

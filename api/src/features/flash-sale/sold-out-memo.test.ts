@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { RedisSaleStore } from './flash-sale.redis.js';
+import { createSoldOutMemo } from './sold-out-memo.js';
+
+const sale = { id: 's1', productName: 'Widget', totalStock: 2, startMs: 0, endMs: 10_000 };
+
+function storeWithBuyers(calls: { count: number }) {
+  return {
+    buyers: async () => {
+      calls.count += 1;
+      return new Map([['ann', { purchaseId: 'p-ann', purchasedAtMs: 5 }]]);
+    },
+  } as unknown as RedisSaleStore;
+}
+
+describe('the sold-out memo', () => {
+  it('knows nothing until a sale has sold out', () => {
+    const memo = createSoldOutMemo(storeWithBuyers({ count: 0 }), () => 1_000);
+    expect(memo.answer('s1', 'ann')).toBeNull();
+  });
+
+  it('then answers as the script would: buyers already purchased, everyone else sold out', async () => {
+    const calls = { count: 0 };
+    const memo = createSoldOutMemo(storeWithBuyers(calls), () => 1_000);
+    await memo.remember(sale);
+    await memo.remember(sale);
+    expect(calls.count).toBe(1);
+    expect(memo.answer('s1', 'ann')).toEqual({ kind: 'ALREADY_PURCHASED', purchaseId: 'p-ann', purchasedAtMs: 5 });
+    expect(memo.answer('s1', 'bob')).toEqual({ kind: 'SOLD_OUT' });
+    expect(memo.answer('other-sale', 'bob')).toBeNull();
+  });
+
+  it('steps aside near the end, where the script’s clock decides SALE_NOT_ACTIVE', async () => {
+    let now = 1_000;
+    const memo = createSoldOutMemo(storeWithBuyers({ count: 0 }), () => now);
+    await memo.remember(sale);
+    now = sale.endMs - 1_000;
+    expect(memo.answer('s1', 'bob')).toBeNull();
+  });
+
+  it('does not copy very large sales', async () => {
+    const calls = { count: 0 };
+    const memo = createSoldOutMemo(storeWithBuyers(calls), () => 1_000);
+    await memo.remember({ ...sale, totalStock: 1_000_000 });
+    expect(calls.count).toBe(0);
+    expect(memo.answer('s1', 'bob')).toBeNull();
+  });
+});
