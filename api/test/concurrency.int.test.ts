@@ -3,6 +3,8 @@
  * address: no overselling, one unit per buyer, nothing lost on the way to
  * Postgres (NF-1, NF-7, NF-8, PR-5, PR-6, IM-3, IM-4).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectToStack, http, purchase, reconciled, shopperAddress, testEnv } from './support.js';
 
@@ -95,5 +97,25 @@ describe('after a sell-out', () => {
     const repeat = answers[50]!.json().error;
     expect(repeat.code).toBe('ALREADY_PURCHASED');
     expect(repeat.details.purchaseId).toBe(first.json().data.purchaseId);
+  });
+});
+
+describe('the reconciler killed in the middle of a herd (NF-4)', () => {
+  it('is restarted and persists every confirmed purchase exactly once', async () => {
+    const sale = await stack.createSale({ stock: 300, productName: 'Crash Widget' });
+    const pid = Number(readFileSync(join(testEnv.FLASH_STATE_DIR, 'pids', 'reconciler.pid'), 'utf8'));
+    const herd = Promise.all(
+      Array.from({ length: 600 }, (_, i) => purchase(`crash-buyer-${i}`, shopperAddress(5_000 + i))),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    process.kill(pid, 'SIGKILL');
+    const answers = await herd;
+    const confirmed = answers.filter((a) => a.status === 201).map((a) => a.json().data.purchaseId as string);
+    expect(confirmed).toHaveLength(300);
+
+    await reconciled(stack);
+    const rows = await stack.repository.confirmedPurchases(sale.id);
+    expect(new Set(rows.map((r) => r.purchaseId))).toEqual(new Set(confirmed));
+    expect(rows).toHaveLength(300);
   });
 });
