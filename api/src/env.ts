@@ -34,6 +34,10 @@ const EnvSchema = z.object({
   RECONCILER_CLAIM_IDLE_MS: z.coerce.number().int().positive().default(5000),
   RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500),
   RECONCILER_IDLE_POLL_MS: z.coerce.number().int().positive().default(20),
+  /** Replicas that must hold a confirmed purchase before the 201 (0: do not wait). */
+  REDIS_MIN_REPLICA_ACKS: z.coerce.number().int().min(0).max(5).default(1),
+  /** How long a confirmed purchase waits for those replicas before answering anyway. */
+  REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(250),
   /** Purchase attempts one buyer may make per window, whatever address they come from. */
   BUYER_ATTEMPT_LIMIT: z.coerce.number().int().positive().default(10),
   BUYER_ATTEMPT_WINDOW_MS: z.coerce.number().int().positive().default(10_000),

@@ -7,20 +7,30 @@ import { createLogger } from './platform/logger.js';
 import { createApiMetrics } from './platform/metrics.js';
 import { createPgPool } from './platform/postgres.js';
 import { createRedis } from './platform/redis.js';
+import { createReplicationBarrier } from './platform/replication-barrier.js';
 import { onShutdownSignal } from './platform/shutdown.js';
 
 const env = loadEnv();
 const logger = createLogger('flashflow-api', env.LOG_LEVEL);
 const redis = createRedis(env, `api-${env.PORT}`);
+// WAIT blocks its connection, so it gets its own (see replication-barrier.ts).
+const replicationClient = createRedis(env, `api-${env.PORT}-replication`);
+const metrics = createApiMetrics();
 const pool = createPgPool(env, `flashflow-api-${env.PORT}`);
 let accepting = true;
 
 const app = createApp({
   store: createRedisSaleStore(redis, {
-    attempts: env.BUYER_ATTEMPT_LIMIT,
-    windowMs: env.BUYER_ATTEMPT_WINDOW_MS,
+    attemptLimit: { attempts: env.BUYER_ATTEMPT_LIMIT, windowMs: env.BUYER_ATTEMPT_WINDOW_MS },
+    ...(env.REDIS_MIN_REPLICA_ACKS > 0 && {
+      replicate: createReplicationBarrier(replicationClient, env.REDIS_MIN_REPLICA_ACKS, env.REDIS_REPLICA_ACK_TIMEOUT_MS),
+      onUnreplicated: (saleId, acked) => {
+        metrics.unreplicatedPurchases.inc();
+        logger.warn({ saleId, acked, wanted: env.REDIS_MIN_REPLICA_ACKS }, 'confirmed purchase not yet on a replica');
+      },
+    }),
   }),
-  metrics: createApiMetrics(),
+  metrics,
   logger,
   readinessChecks: {
     redis: () => redis.get('flash:readiness-probe'),
@@ -37,7 +47,7 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
 onShutdownSignal(logger, env.SHUTDOWN_GRACE_MS, async () => {
   accepting = false;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([redis.quit(), pool.end()]);
+  await Promise.allSettled([redis.quit(), replicationClient.quit(), pool.end()]);
   const { shutdownTelemetry } = await import('./platform/telemetry.js');
   await shutdownTelemetry();
 });

@@ -3,10 +3,8 @@
  * address: no overselling, one unit per buyer, nothing lost on the way to
  * Postgres (NF-1, NF-7, NF-8, PR-5, PR-6, IM-3, IM-4).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectToStack, http, purchase, reconciled, shopperAddress, testEnv } from './support.js';
+import { connectToStack, http, purchase, reconciled, servicePid, shopperAddress, testEnv } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -103,7 +101,7 @@ describe('after a sell-out', () => {
 describe('the reconciler killed in the middle of a herd (NF-4)', () => {
   it('is restarted and persists every confirmed purchase exactly once', async () => {
     const sale = await stack.createSale({ stock: 300, productName: 'Crash Widget' });
-    const pid = Number(readFileSync(join(testEnv.FLASH_STATE_DIR, 'pids', 'reconciler.pid'), 'utf8'));
+    const pid = servicePid('reconciler');
     const herd = Promise.all(
       Array.from({ length: 600 }, (_, i) => purchase(`crash-buyer-${i}`, shopperAddress(5_000 + i))),
     );

@@ -3,10 +3,8 @@
  * status micro-cache absorbs polling without going stale, purchases are never
  * cached, a dead replica is routed around, and headers are where they belong.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, connectToStack, http, purchase, shopperAddress, testEnv, waitFor } from './support.js';
+import { api, connectToStack, http, purchase, servicePid, shopperAddress, testEnv, waitFor } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -158,8 +156,7 @@ describe('a replica killed mid-run', () => {
   it('is routed around; requests on the other replicas are unaffected', async () => {
     await stack.createSale({ stock: 100_000 });
     const victimPort = new URL(testEnv.FLASH_API_URLS[1]!).port;
-    const pidFile = join(testEnv.FLASH_STATE_DIR, 'pids', `api-${victimPort}.pid`);
-    const victimPid = Number(readFileSync(pidFile, 'utf8'));
+    const victimPid = servicePid(`api-${victimPort}`);
 
     let shopper = 400_000;
     const wave = () =>

@@ -106,7 +106,7 @@ describe('the window’s edges, by the Redis server clock (FL-2, FL-3, PR-3)', (
  */
 describe('the purchase rules against a model (T-2, T-3, PR-1..PR-4, IM-3..IM-5)', () => {
   const ATTEMPT_LIMIT = 3;
-  const store = createRedisSaleStore(stack.redis, { attempts: ATTEMPT_LIMIT, windowMs: 60_000 });
+  const store = createRedisSaleStore(stack.redis, { attemptLimit: { attempts: ATTEMPT_LIMIT, windowMs: 60_000 } });
   const phases = { upcoming: { startOffsetMs: 60_000, endOffsetMs: 120_000 }, active: { startOffsetMs: -1_000, endOffsetMs: 120_000 }, ended: { startOffsetMs: -120_000, endOffsetMs: -1 } };
 
   function model(phase: keyof typeof phases, stock: number) {

@@ -3,7 +3,9 @@
  * started, a way to create sales, and HTTP from many loopback addresses,
  * so per-address limits meet traffic as real shoppers make it.
  */
+import { readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { loadEnv } from '../src/env.js';
 import { createSaleAdmin, type NewSale } from '../src/features/flash-sale/flash-sale.admin.js';
@@ -95,6 +97,11 @@ export function http(
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/** The pid of one of the stack's processes, from the supervisor's pid file ("<pid> <stop signal>"). */
+export function servicePid(name: string): number {
+  return Number(readFileSync(join(testEnv.FLASH_STATE_DIR, 'pids', `${name}.pid`), 'utf8').split(' ')[0]);
 }
 
 export const api = (path: string) => `${testEnv.FLASH_BASE_URL}/api/v1${path}`;

@@ -6,30 +6,55 @@
  *   stop         stop a shop whose supervisor was killed
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, loadStackConfig, serviceEnv } from './config.js';
-import { Supervisor } from './processes.js';
+import { REPO_ROOT, loadStackConfig, serviceEnv, type StackConfig } from './config.js';
+import { isAlive, Supervisor, waitUntil } from './processes.js';
 import { startStack } from './stack.js';
 import { runTestCommand } from './test-run.js';
 
 const report = (line: string) => process.stdout.write(`${line}\n`);
 
+/** One supervisor per state folder: its pid lives here while it runs. */
+const supervisorPidFile = (config: StackConfig) => join(config.stateDir, 'supervisor.pid');
+
+function runningSupervisor(config: StackConfig): number | null {
+  try {
+    const pid = Number(readFileSync(supervisorPidFile(config), 'utf8'));
+    return isAlive(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
 async function start(): Promise<number> {
   const config = loadStackConfig();
-  const stack = await startStack(config, report);
-  report(`\nFlash Flow is open: ${config.baseUrl}`);
-  report(`  status:  curl ${config.baseUrl}/api/v1/flash-sales/current`);
-  report(`  operate: npm run sale -- report`);
-  report(`  logs:    ${config.logDir}`);
-  report('Press Ctrl-C to stop everything.');
-  await new Promise<void>((resolve) => {
+  const already = runningSupervisor(config);
+  if (already) {
+    report(`Flash Flow is already running from ${config.stateDir} (pid ${already}); stop it with npm stop.`);
+    return 1;
+  }
+  mkdirSync(config.stateDir, { recursive: true });
+  writeFileSync(supervisorPidFile(config), String(process.pid));
+  const stopRequested = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  report('\nstopping…');
-  await stack.stop();
-  report('stopped; data kept in ' + config.stateDir);
-  return 0;
+  try {
+    const stack = await startStack(config, report);
+    report(`\nFlash Flow is open: ${config.baseUrl}`);
+    report(`  status:  curl ${config.baseUrl}/api/v1/flash-sales/current`);
+    report(`  operate: npm run sale -- report`);
+    report(`  logs:    ${config.logDir}`);
+    report('Press Ctrl-C to stop everything.');
+    await stopRequested;
+    report('\nstopping…');
+    await stack.stop();
+    report(`stopped; data kept in ${config.stateDir}`);
+    return 0;
+  } finally {
+    rmSync(supervisorPidFile(config), { force: true });
+  }
 }
 
 function sale(args: string[]): Promise<number> {
@@ -41,9 +66,17 @@ function sale(args: string[]): Promise<number> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
+/** Asks a running shop to stop (as Ctrl-C would), then clears anything a killed supervisor left. */
 async function stop(): Promise<number> {
   const config = loadStackConfig();
+  const supervisor = runningSupervisor(config);
+  if (supervisor) {
+    report(`stopping Flash Flow (pid ${supervisor})…`);
+    process.kill(supervisor, 'SIGTERM');
+    await waitUntil(() => !isAlive(supervisor), 120_000, 'the shop to stop');
+  }
   await new Supervisor(config.logDir, join(config.stateDir, 'pids'), report).reapLeftovers();
+  report('stopped');
   return 0;
 }
 

@@ -42,11 +42,19 @@ export class Supervisor {
   /** Kills processes a previous run left behind (its supervisor was killed), so ports are free. */
   async reapLeftovers(): Promise<void> {
     for (const file of readdirSync(this.pidDir)) {
-      const pid = Number(readFileSync(join(this.pidDir, file), 'utf8'));
-      rmSync(join(this.pidDir, file));
+      const path = join(this.pidDir, file);
+      let content: string;
+      try {
+        content = readFileSync(path, 'utf8');
+        rmSync(path);
+      } catch {
+        continue; // its own supervisor removed it meanwhile
+      }
+      const [pidText, signal = 'SIGTERM'] = content.split(' ');
+      const pid = Number(pidText);
       if (!isAlive(pid)) continue;
       this.report(`stopping ${file.replace(/\.pid$/, '')} (pid ${pid}) left over from an earlier run`);
-      process.kill(pid, 'SIGTERM');
+      process.kill(pid, signal as NodeJS.Signals);
       await waitUntil(() => !isAlive(pid), STOP_TIMEOUT_MS).catch(() => process.kill(pid, 'SIGKILL'));
     }
   }
@@ -62,7 +70,8 @@ export class Supervisor {
       ...(spec.uid === undefined ? {} : { uid: spec.uid, gid: spec.gid }),
     });
     const pidFile = join(this.pidDir, `${spec.name}.pid`);
-    if (child.pid) writeFileSync(pidFile, String(child.pid));
+    // "<pid> <stop signal>", so a later run can stop it the way it likes to be stopped.
+    if (child.pid) writeFileSync(pidFile, `${child.pid} ${spec.stopSignal ?? 'SIGTERM'}`);
     const exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         rmSync(pidFile, { force: true });
@@ -96,7 +105,7 @@ export class Supervisor {
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

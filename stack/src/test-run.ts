@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, loadStackConfig, serviceEnv } from './config.js';
+import { Supervisor } from './processes.js';
 import { startStack } from './stack.js';
 
 /** The test stack has ports of its own (Redis: 100 above the shop, since each node also uses port + 10000), so both can run at once. */
@@ -49,6 +50,8 @@ export async function runTestCommand(): Promise<number> {
 
   const config = loadStackConfig({ ...process.env, ...TEST_STACK_ENV });
   say(`\n==> starting a test stack in ${config.stateDir}`);
+  // A test run that was killed may have left its processes: stop them before wiping their pid files.
+  await new Supervisor(config.logDir, join(config.stateDir, 'pids'), say).reapLeftovers();
   rmSync(config.stateDir, { recursive: true, force: true });
   const stack = await startStack(config, say);
   const reportFile = join(config.stateDir, 'vitest-report.json');

@@ -31,6 +31,11 @@ export function createApiMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    unreplicatedPurchases: new Counter({
+      name: 'flashflow_purchase_unreplicated_total',
+      help: 'Confirmed purchases answered before a Redis replica acknowledged them (WAIT timed out).',
+      registers: [registry],
+    }),
     remainingStock: new Gauge({
       name: 'flashflow_sale_remaining_stock',
       help: 'Remaining stock of the current sale as last read from Redis by this replica.',

@@ -1,6 +1,7 @@
 /** The Redis side of a sale: the live decision state, read and claimed through Lua. */
 import { createHash } from 'node:crypto';
 import type { Cluster } from 'ioredis';
+import type { ReplicationBarrier } from '../../platform/replication-barrier.js';
 import {
   CURRENT_SALE_KEY,
   parseBuyerRecord,
@@ -49,9 +50,17 @@ export interface BuyerAttemptLimit {
 /** Generous by default: a shopper pressing Buy a few times is never limited. */
 const DEFAULT_ATTEMPT_LIMIT: BuyerAttemptLimit = { attempts: 10, windowMs: 10_000 };
 
+export interface SaleStoreOptions {
+  attemptLimit?: BuyerAttemptLimit;
+  /** Called after each confirmed purchase; resolves with how many replicas hold it. */
+  replicate?: ReplicationBarrier;
+  /** Told when a confirmed purchase reached fewer replicas than asked for. */
+  onUnreplicated?: (saleId: string, acked: number) => void;
+}
+
 export function createRedisSaleStore(
   redis: Cluster,
-  attemptLimit: BuyerAttemptLimit = DEFAULT_ATTEMPT_LIMIT,
+  { attemptLimit = DEFAULT_ATTEMPT_LIMIT, replicate, onUnreplicated }: SaleStoreOptions = {},
 ): RedisSaleStore {
   // Concurrent requests share one read of the pointer: a herd costs Redis one GET per round trip.
   let pointerRead: Promise<string | null> | null = null;
@@ -98,7 +107,7 @@ export function createRedisSaleStore(
     async claim(saleId, userId, purchaseId) {
       const keys = saleKeys(saleId);
       const buyerDigest = createHash('sha256').update(userId).digest('hex').slice(0, 32);
-      return parseClaimReply(
+      const outcome = parseClaimReply(
         await redis.flashPurchase(
           keys.sale,
           keys.buyers,
@@ -110,6 +119,14 @@ export function createRedisSaleStore(
           attemptLimit.windowMs,
         ),
       );
+      // Confirmed on the primary's disk already; wait for a replica too, so a
+      // failover cannot take it back. If none answers in time the purchase
+      // stands (it is on the primary's AOF) and the shortfall is reported.
+      if (outcome.kind === 'CONFIRMED' && replicate) {
+        const { acked, enough } = await replicate(keys.replicationProbe);
+        if (!enough) onUnreplicated?.(saleId, acked);
+      }
+      return outcome;
     },
 
     async findPurchase(saleId, userId) {
