@@ -27,7 +27,7 @@ export function createApiMetrics() {
     }),
     claimDuration: new Histogram({
       name: 'flashflow_purchase_claim_duration_seconds',
-      help: 'Round trip of the purchase Lua script on Redis Cluster.',
+      help: 'Time to decide a purchase in Redis Cluster: the Lua script, plus the replica acknowledgement for a confirmed one.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),

@@ -122,10 +122,7 @@ export function registerFlashSaleRoutes(
   app.openapi(getCurrentSale, async (c) => {
     const sale = await store.snapshot(await requireCurrentSaleId());
     if (!sale) throw new ApiError('SALE_NOT_FOUND');
-    const { status, endedReason } = computeSaleStatus(
-      { startMs: sale.startMs, endMs: sale.endMs, remaining: sale.remaining },
-      sale.nowMs,
-    );
+    const { status, endedReason } = computeSaleStatus(sale, sale.nowMs);
     metrics.remainingStock.set(sale.remaining);
     // One second at the edge (nginx, a CDN), plus one more while it refreshes: the
     // page polls about once a second and never sees a state older than ~2 s.
