@@ -61,8 +61,13 @@ export function serviceEnv(config: StackConfig): Record<string, string> {
     DATABASE_URL: config.databaseUrl,
     RECONCILER_PORT: String(config.RECONCILER_PORT),
     LOG_LEVEL: config.LOG_LEVEL,
+    // Traces only: metrics go to Prometheus, logs to files.
     ...(config.OTEL_EXPORTER_OTLP_ENDPOINT
-      ? { OTEL_EXPORTER_OTLP_ENDPOINT: config.OTEL_EXPORTER_OTLP_ENDPOINT }
+      ? {
+          OTEL_EXPORTER_OTLP_ENDPOINT: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+          OTEL_METRICS_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+        }
       : { OTEL_SDK_DISABLED: 'true' }),
   };
 }
