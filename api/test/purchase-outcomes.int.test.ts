@@ -137,6 +137,19 @@ describe('bad input never reaches the sale', () => {
     expectError(await post(body), 400, 'VALIDATION_ERROR');
   });
 
+  it('answers 400 to a missing or empty body', async () => {
+    expectError(await post(undefined), 400, 'VALIDATION_ERROR');
+    expectError(await post(''), 400, 'VALIDATION_ERROR');
+    expectError(await post(undefined, ''), 400, 'VALIDATION_ERROR');
+  });
+
+  it('answers 400 to an ambiguous or malformed query string', async () => {
+    expectError(await http('GET', api('/flash-sales/current/purchase?userId=a&userId=b')), 400, 'VALIDATION_ERROR');
+    expectError(await http('GET', api('/flash-sales/current/purchase?userId[]=a')), 400, 'VALIDATION_ERROR');
+    const stray = await http('GET', api('/flash-sales/current/purchase?userId=%zz&x=%'));
+    expect(stray.status).toBe(200); // undecodable escapes are read literally, never a 500
+  });
+
   it('answers 415 to a body that is not JSON', async () => {
     expectError(await post('userId=alice', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
