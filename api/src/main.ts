@@ -1,5 +1,5 @@
 /** Entry point of one API replica: the only place that builds real clients. */
-import { serve } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.js';
 import { loadEnv } from './env.js';
 import { createRedisSaleStore } from './features/flash-sale/flash-sale.redis.js';
@@ -40,8 +40,11 @@ const app = createApp({
   trustRequestId: env.TRUST_REQUEST_ID,
 });
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  logger.info({ port: info.port }, 'api replica listening');
+// A herd arrives as thousands of connections at once: a deeper accept queue than Node's 511.
+const LISTEN_BACKLOG = 4096;
+const server = createAdaptorServer({ fetch: app.fetch });
+server.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG }, () => {
+  logger.info({ port: env.PORT }, 'api replica listening');
 });
 
 onShutdownSignal(logger, env.SHUTDOWN_GRACE_MS, async () => {

@@ -120,7 +120,6 @@ export async function prepareSale(config: StackConfig, report: Report) {
 }
 
 const nodeArgs = (entry: string) => [
-  '--enable-source-maps',
   '--import', join(REPO_ROOT, 'api/dist/platform/telemetry.js'),
   join(REPO_ROOT, 'api/dist', entry),
 ];
@@ -177,7 +176,7 @@ export async function startNginx(config: StackConfig, supervisor: Supervisor, re
 
   const site = renderTemplate(readFileSync(join(REPO_ROOT, 'nginx/templates/flash-flow.conf.template'), 'utf8'), {
     NGINX_PORT: String(config.NGINX_PORT),
-    API_UPSTREAM_SERVERS: config.apiPorts.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join('\n  '),
+    API_UPSTREAM_SERVERS: config.apiPorts.map((p) => `server 127.0.0.1:${p} max_fails=3 fail_timeout=2s;`).join('\n  '),
     WEB_ROOT: join(REPO_ROOT, 'web/dist'),
     NGINX_CACHE_DIR: cacheDir,
     NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),
