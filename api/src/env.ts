@@ -33,7 +33,8 @@ const EnvSchema = z.object({
   /** An entry pending this long on a consumer is presumed orphaned and reclaimed. */
   RECONCILER_CLAIM_IDLE_MS: z.coerce.number().int().positive().default(5000),
   RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500),
-  RECONCILER_IDLE_POLL_MS: z.coerce.number().int().positive().default(20),
+  /** Pause between passes when nothing was new: bounds reconcile lag and idle CPU. */
+  RECONCILER_IDLE_POLL_MS: z.coerce.number().int().positive().default(50),
   /** Replicas that must hold a confirmed purchase before the 201 (0: do not wait). */
   REDIS_MIN_REPLICA_ACKS: z.coerce.number().int().min(0).max(5).default(1),
   /** How long a confirmed purchase waits for those replicas before answering anyway. */
