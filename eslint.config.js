@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.flash/**', 'loadtest/**', '**/*.tsbuildinfo'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.flash/**', '**/*.tsbuildinfo'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,8 +17,15 @@ export default tseslint.config(
     },
   },
   {
-    // Tests print what they measured.
-    files: ['**/*.test.{ts,tsx}', 'e2e/**'],
+    // k6 scripts run in k6's JavaScript runtime, with its globals.
+    files: ['loadtest/scenarios/**/*.js', 'loadtest/lib/**/*.js', 'loadtest/bench/**/*.js'],
+    languageOptions: {
+      globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly', console: 'readonly', open: 'readonly' },
+    },
+  },
+  {
+    // Tests and the load tools print what they measured.
+    files: ['**/*.test.{ts,tsx}', 'e2e/**', 'loadtest/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -2,9 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Every suite in one run. Unit and web tests need nothing running; the
- * integration and end-to-end suites expect the stack that `npm test` starts
- * (stack/src/test-run.ts) and run one after the other, one file at a time,
- * because they move the shared "current sale".
+ * integration, end-to-end and k6 smoke suites expect the stack that `npm test`
+ * starts (stack/src/test-run.ts) and run one after the other, one file at a
+ * time, because they move the shared "current sale".
  */
 export default defineConfig({
   test: {
@@ -30,6 +30,11 @@ export default defineConfig({
         },
       },
       { extends: './e2e/vitest.config.ts', root: './e2e', test: { name: 'e2e', sequence: { groupOrder: 2 } } },
+      {
+        extends: './loadtest/vitest.config.ts',
+        root: './loadtest',
+        test: { name: 'load-smoke', sequence: { groupOrder: 3 } },
+      },
     ],
   },
 });

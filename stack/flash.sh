@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Flash Flow's front door on a bare Debian machine: installs what is missing,
 # builds, then hands over to the stack supervisor (stack/src/main.ts).
-#   stack/flash.sh start | test | sale … | stop
+#   stack/flash.sh start | test | sale … | stop | loadtest … | bench …
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command="${1:-start}"
@@ -14,6 +14,7 @@ command -v redis-server >/dev/null || missing+=(redis-server redis-tools)
 command -v nginx >/dev/null || missing+=(nginx-light)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 if [ "$command" = start ] && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
+if [ "$command" = bench ] && ! command -v wrk >/dev/null; then missing+=(wrk); fi
 if [ "$command" = test ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
@@ -43,9 +44,14 @@ if [ "$command" = test ] && ! .flash/venv/bin/st --version 2>/dev/null | grep -q
   .flash/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-if [ "$command" = start ] || [ "$command" = test ] || [ ! -f api/dist/main.js ]; then
+if [ "$command" != stop ] && [ "$command" != sale ] || [ ! -f api/dist/main.js ]; then
   say 'building the API and the web page'
   npm run --silent build
 fi
 
-exec node --import tsx stack/src/main.ts "$@"
+case "$command" in
+  # The load tools start stacks of their own (loadtest/stacks.ts) and build k6 if needed.
+  loadtest) shift; LOADTEST_SKIP_BUILD=1 exec node --import tsx loadtest/run.ts "$@" ;;
+  bench) shift; LOADTEST_SKIP_BUILD=1 exec node --import tsx loadtest/bench.ts "$@" ;;
+  *) exec node --import tsx stack/src/main.ts "$@" ;;
+esac

@@ -1,0 +1,75 @@
+/**
+ * npm run loadtest [-- --smoke] [ramp spike duplicate-user herd status-storm]
+ *
+ * The whole load suite on a dedicated stack (loadtest/stacks.ts): for each
+ * scenario a new sale from the operator command, k6 from many loopback
+ * addresses, the reconciler drained, the invariants checked against Postgres
+ * and Redis, and the T-10 report printed. Exits non-zero if any threshold or
+ * invariant broke. Results: .flash/loadtest/<run>/<scenario>/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../stack/src/config.js';
+import { runScenario, stopK6Runs, type ScenarioResult } from './harness.js';
+import { ensureK6 } from './k6.js';
+import { LOAD_STACK_ENV, buildIfNeeded, say, targetFor, withStack } from './stacks.js';
+import { SCENARIO_NAMES, scenarioPlans, type ScenarioName } from './suite.js';
+
+async function main(argv: string[]): Promise<number> {
+  const smoke = argv.includes('--smoke');
+  const names = argv.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !SCENARIO_NAMES.includes(n as ScenarioName));
+  if (unknown.length) {
+    say(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIO_NAMES.join(', ')}`);
+    return 2;
+  }
+  const plans = scenarioPlans(smoke ? 'smoke' : 'full', names.length ? (names as ScenarioName[]) : SCENARIO_NAMES);
+
+  const runId = new Date().toISOString().replace(/[:.]/g, '-');
+  const outDir = join(REPO_ROOT, '.flash/loadtest', runId);
+  mkdirSync(outDir, { recursive: true });
+  say(`==> k6: ${await ensureK6(say)}`);
+  await buildIfNeeded();
+
+  const results: ScenarioResult[] = [];
+  await withStack(
+    LOAD_STACK_ENV,
+    async (config) => {
+      const target = targetFor(config, outDir, `${hostname()}-${process.pid}`, true);
+      for (const plan of plans) {
+        say(`\n==> ${plan.name}: ${plan.title}`);
+        try {
+          const result = await runScenario(target, plan, say);
+          results.push(result);
+          say('');
+          say(result.report);
+          say(`  results: ${result.resultDir}`);
+        } catch (error) {
+          say(`✗ ${plan.name} could not be run or verified: ${error instanceof Error ? error.message : String(error)}`);
+          results.push({ plan, ok: false } as ScenarioResult);
+        }
+      }
+    },
+    stopK6Runs,
+  );
+
+  const failed = results.filter((r) => !r.ok);
+  const lines = [
+    `\n==> load suite (${smoke ? 'smoke' : 'full'} size): ${results.length - failed.length} of ${results.length} scenarios kept every promise`,
+    ...results.map((r) => `  ${r.ok ? '✓' : '✗'} ${r.plan.name}`),
+    `  reports: ${outDir}`,
+  ];
+  say(lines.join('\n'));
+  writeFileSync(join(outDir, 'T-10-reports.txt'), results.map((r) => r.report ?? `${r.plan.name}: not run\n`).join('\n'));
+  if (failed.length) say(`\n✗ LOAD SUITE FAILED: ${failed.map((r) => r.plan.name).join(', ')}`);
+  return failed.length ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    say(`✗ load suite failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

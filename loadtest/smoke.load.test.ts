@@ -1,0 +1,53 @@
+/**
+ * A short run of each k6 scenario against the test stack, each followed by
+ * the invariant checks against the stores (T-7…T-10, NF-1, NF-7, NF-8 at
+ * smoke size; `npm run loadtest` runs them at full size).
+ */
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { REPO_ROOT } from '../stack/src/config.js';
+import { runScenario, type LoadTarget } from './harness.js';
+import { ensureK6 } from './k6.js';
+import { scenarioPlans } from './suite.js';
+
+const env = z
+  .object({
+    FLASH_BASE_URL: z.url(),
+    FLASH_API_URLS: z.string().transform((v) => v.split(',').filter(Boolean)),
+    FLASH_STATE_DIR: z.string(),
+    REDIS_NODES: z.string(),
+    DATABASE_URL: z.string(),
+    RECONCILER_PORT: z.coerce.number().int().optional(),
+  })
+  .parse(process.env);
+
+const target: LoadTarget = {
+  baseUrl: env.FLASH_BASE_URL,
+  stores: { REDIS_NODES: env.REDIS_NODES, DATABASE_URL: env.DATABASE_URL },
+  apiUrls: env.FLASH_API_URLS,
+  reconcilerMetricsUrl: env.RECONCILER_PORT ? `http://127.0.0.1:${env.RECONCILER_PORT}/metrics` : null,
+  outDir: resolve(REPO_ROOT, env.FLASH_STATE_DIR, 'load-smoke'),
+  instance: `smoke-${process.pid}`,
+};
+
+const log = (line: string) => {
+  if (line.startsWith('  k6 |')) return; // k6's own summary is in the result folder
+  console.log(line);
+};
+
+describe('load smoke: each scenario, small, then the invariants', () => {
+  beforeAll(async () => {
+    await ensureK6(log);
+  });
+
+  for (const plan of scenarioPlans('smoke')) {
+    it(`${plan.name}: ${plan.title}`, async () => {
+      const result = await runScenario(target, plan, log);
+      console.log(result.report);
+      expect(result.verdict.checks.filter((c) => !c.ok).map((c) => c.text), result.report).toEqual([]);
+      expect(result.failedThresholds, result.report).toEqual([]);
+      expect(result.k6ExitCode, result.report).toBe(0);
+    });
+  }
+});
