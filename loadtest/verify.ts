@@ -5,14 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadEnv } from '../api/src/env.js';
-import { createSaleAdmin } from '../api/src/features/flash-sale/flash-sale.admin.js';
 import { saleKeys } from '../api/src/features/flash-sale/flash-sale.logic.js';
-import { createPgSaleRepository } from '../api/src/features/flash-sale/flash-sale.pg.js';
-import { createRedisSaleStore } from '../api/src/features/flash-sale/flash-sale.redis.js';
 import { reconcileBacklog } from '../api/src/features/flash-sale/reconciler.js';
-import { createLogger } from '../api/src/platform/logger.js';
-import { createPgPool } from '../api/src/platform/postgres.js';
-import { createRedis } from '../api/src/platform/redis.js';
+import { connectSaleTools } from '../api/src/features/flash-sale/sale-tools.js';
 import type { Expectation } from './suite.js';
 
 /** Where the stores are: what serviceEnv(config) gives the services. */
@@ -22,25 +17,7 @@ export interface StoreCoordinates {
 }
 
 export function connectStores(coordinates: StoreCoordinates) {
-  const env = loadEnv({ NODE_ENV: 'production', LOG_LEVEL: 'warn', ...coordinates });
-  const redis = createRedis(env, 'loadtest-verifier');
-  const pool = createPgPool(env, 'flashflow-loadtest-verifier');
-  // An idle connection dropped by a stopping database is no error of ours; a query that fails still throws.
-  pool.on('error', () => undefined);
-  const store = createRedisSaleStore(redis);
-  const repository = createPgSaleRepository(pool);
-  const admin = createSaleAdmin({ redis, store, repository, logger: createLogger('loadtest', 'warn') });
-  return {
-    env,
-    redis,
-    pool,
-    store,
-    repository,
-    admin,
-    close: async () => {
-      await Promise.allSettled([redis.quit(), pool.end()]);
-    },
-  };
+  return connectSaleTools(loadEnv({ NODE_ENV: 'production', LOG_LEVEL: 'warn', ...coordinates }), 'loadtest-verifier');
 }
 
 export type Stores = ReturnType<typeof connectStores>;

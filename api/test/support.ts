@@ -8,12 +8,8 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadEnv } from '../src/env.js';
-import { createSaleAdmin, type NewSale } from '../src/features/flash-sale/flash-sale.admin.js';
-import { createPgSaleRepository } from '../src/features/flash-sale/flash-sale.pg.js';
-import { createRedisSaleStore } from '../src/features/flash-sale/flash-sale.redis.js';
-import { createLogger } from '../src/platform/logger.js';
-import { createPgPool } from '../src/platform/postgres.js';
-import { createRedis } from '../src/platform/redis.js';
+import type { NewSale } from '../src/features/flash-sale/flash-sale.admin.js';
+import { connectSaleTools } from '../src/features/flash-sale/sale-tools.js';
 
 const TestEnvSchema = z.object({
   FLASH_BASE_URL: z.url(),
@@ -24,26 +20,11 @@ const TestEnvSchema = z.object({
 export const testEnv = TestEnvSchema.parse(process.env);
 
 export function connectToStack() {
-  const env = loadEnv();
-  const redis = createRedis(env, 'integration-test');
-  const pool = createPgPool(env, 'flashflow-integration-test');
-  const store = createRedisSaleStore(redis);
-  const repository = createPgSaleRepository(pool);
-  const logger = createLogger('integration-test', 'warn');
-  const admin = createSaleAdmin({ redis, store, repository, logger });
+  const tools = connectSaleTools(loadEnv(), 'integration-test');
   return {
-    env,
-    redis,
-    pool,
-    store,
-    repository,
-    logger,
-    admin,
+    ...tools,
     createSale: (sale: Partial<NewSale> = {}) =>
-      admin.createSale({ productName: 'Test Widget', stock: 10, startsInMs: 0, durationMs: 600_000, ...sale }),
-    close: async () => {
-      await Promise.allSettled([redis.quit(), pool.end()]);
-    },
+      tools.admin.createSale({ productName: 'Test Widget', stock: 10, startsInMs: 0, durationMs: 600_000, ...sale }),
   };
 }
 

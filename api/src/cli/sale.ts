@@ -7,13 +7,10 @@
  */
 import { parseArgs } from 'node:util';
 import { loadEnv } from '../env.js';
-import { createSaleAdmin, type NewSale } from '../features/flash-sale/flash-sale.admin.js';
+import type { NewSale } from '../features/flash-sale/flash-sale.admin.js';
 import { parseDuration } from '../features/flash-sale/flash-sale.logic.js';
-import { createPgSaleRepository } from '../features/flash-sale/flash-sale.pg.js';
-import { createRedisSaleStore } from '../features/flash-sale/flash-sale.redis.js';
-import { createLogger } from '../platform/logger.js';
-import { createPgPool, migrateDatabase } from '../platform/postgres.js';
-import { createRedis } from '../platform/redis.js';
+import { connectSaleTools } from '../features/flash-sale/sale-tools.js';
+import { migrateDatabase } from '../platform/postgres.js';
 
 const USAGE = `usage:
   npm run sale -- create --stock <n> --starts-in <duration> --duration <duration> [--product <name>]
@@ -65,13 +62,8 @@ async function main(argv: string[]): Promise<number> {
   const input = command === 'create' ? saleOptions(values) : null;
   const demo = command === 'ensure' && values['demo-stock'] ? saleOptions(values, 'demo-') : null;
 
-  const env = loadEnv();
-  const logger = createLogger('flashflow-sale', 'warn', 2);
-  const redis = createRedis(env, 'sale-cli');
-  const pool = createPgPool(env, 'flashflow-sale-cli');
+  const { admin, pool, close } = connectSaleTools(loadEnv(), 'sale-cli');
   try {
-    const repository = createPgSaleRepository(pool);
-    const admin = createSaleAdmin({ redis, store: createRedisSaleStore(redis), repository, logger });
     if (command === 'create' && input) {
       const sale = await admin.createSale(input);
       print({ created: { ...sale, startTime: new Date(sale.startMs).toISOString(), endTime: new Date(sale.endMs).toISOString() } });
@@ -84,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    await Promise.allSettled([redis.quit(), pool.end()]);
+    await close();
   }
 }
 
