@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Sale } from '../../web/src/features/flash-sale/api/schemas';
 
 /**
  * The real shop, as the specs see it: its URL, the operator command that
@@ -10,17 +11,8 @@ import { fileURLToPath } from 'node:url';
 export const BASE_URL = (process.env.FLASH_BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export type ApiSale = {
-  id: string;
-  productName: string;
-  totalStock: number;
-  remainingStock: number;
-  startTime: string;
-  endTime: string;
-  status: 'upcoming' | 'active' | 'ended';
-  endedReason: 'sold_out' | 'time' | null;
-  serverTime: string;
-};
+/** The sale as the API returns it: the page's own schema of it. */
+export type ApiSale = Sale;
 
 export type PurchaseAnswer = { status: number; code: string | null; body: unknown };
 

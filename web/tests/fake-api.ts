@@ -1,20 +1,13 @@
 import { vi } from 'vitest';
+import type { Sale } from '../src/features/flash-sale/api/schemas';
 
 /**
  * A stand-in for the API behind `fetch`, for component tests: it answers the
  * three endpoints from in-memory state that a test can change mid-flight.
  */
 
-export type FakeSale = {
-  id: string;
-  productName: string;
-  totalStock: number;
-  remainingStock: number;
-  startTime: string;
-  endTime: string;
-  status: 'upcoming' | 'active' | 'ended';
-  endedReason: 'sold_out' | 'time' | null;
-};
+/** The sale as the status endpoint returns it; the fake adds serverTime when it answers. */
+export type FakeSale = Omit<Sale, 'serverTime'>;
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | 'network-error';
 type PurchaseHandler = (userId: string) => Reply | Promise<Reply>;
