@@ -1,4 +1,5 @@
 /** Entry point of one API replica: the only place that builds real clients. */
+import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.js';
 import { loadEnv } from './env.js';
@@ -42,7 +43,12 @@ const app = createApp({
 
 // A herd arrives as thousands of connections at once: a deeper accept queue than Node's 511.
 const LISTEN_BACKLOG = 4096;
-const server = createAdaptorServer({ fetch: app.fetch });
+const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+// nginx reuses idle upstream connections for up to 30 s (keepalive_timeout in
+// nginx/templates). If the replica closed one first (Node's default is 5 s), a
+// POST sent on it would meet a reset that nginx must not retry: outlive nginx.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG }, () => {
   logger.info({ port: env.PORT }, 'api replica listening');
 });
