@@ -21,9 +21,7 @@ import { renderTemplate } from '../stack/src/services.js';
 import { userIds } from '../stack/src/system.js';
 import { createSale, runK6, runScenario, stopK6Runs, type K6Summary, type LoadTarget } from './harness.js';
 import { K6_VERSION, ensureK6 } from './k6.js';
-import { createRedisSaleStore } from '../api/src/features/flash-sale/flash-sale.redis.js';
-import { createRedis } from '../api/src/platform/redis.js';
-import { createReplicationBarrier } from '../api/src/platform/replication-barrier.js';
+import { connectShopStore } from '../api/src/features/flash-sale/shop-store.js';
 import { createPgClaim } from './pg-claim.js';
 import { counterSum, scrape } from './prom.js';
 import { BENCH_STACK_ENV, buildIfNeeded, say, targetFor, withStack } from './stacks.js';
@@ -361,15 +359,12 @@ async function claimLoop(claim: (i: number) => Promise<string>): Promise<ClaimRu
   return { ops: durations.length / seconds, p50: percentile(durations, 0.5), p99: percentile(durations, 0.99), outcomes };
 }
 
-/** The store as the API replicas build it: each confirmed purchase waits for a replica's acknowledgement (WAIT). */
+/** The store as the API replicas build it: each confirmed purchase is checked on a replica (WAIT) before it counts. */
 function replicaAckedStore(stores: Stores) {
   const replicas = stores.env.REDIS_MIN_REPLICA_ACKS;
   if (replicas <= 0) return null;
-  const client = createRedis(stores.env, 'bench-replication');
-  const store = createRedisSaleStore(stores.redis, {
-    replicate: createReplicationBarrier(client, replicas, stores.env.REDIS_REPLICA_ACK_TIMEOUT_MS),
-  });
-  return { store, replicas, close: () => client.quit() };
+  const shop = connectShopStore(stores.env, 'bench-durability');
+  return { store: shop.store, replicas, close: shop.close };
 }
 
 function peakRss(stateDir: string, apiPorts: number[]) {

@@ -72,7 +72,7 @@ export function stopK6Runs(): void {
   for (const child of running) child.kill('SIGTERM');
 }
 
-/** The operator command, exactly as an operator runs it; returns the new sale's id. */
+/** The operator command, exactly as an operator runs it (replacing the sale before); returns the new sale's id. */
 export async function createSale(stores: StoreCoordinates, stock: number, product: string): Promise<string> {
   const { stdout } = await execFileAsync(
     process.execPath,
@@ -83,6 +83,7 @@ export async function createSale(stores: StoreCoordinates, stock: number, produc
       '--starts-in', '0s',
       '--duration', '15m',
       '--product', product,
+      '--replace',
     ],
     { env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true', ...stores }, cwd: REPO_ROOT },
   );

@@ -119,9 +119,12 @@ export function createApp(deps: AppDependencies) {
 
   app.onError((thrown, c) => {
     const error = toApiError(thrown);
-    if (error.status >= 500) {
+    // What the code threw on purpose is counted in metrics; anything else is logged with its cause.
+    if (error.status >= 500 && !(thrown instanceof ApiError)) {
       logger.error({ err: thrown, requestId: c.var.requestId, path: c.req.path }, 'request failed');
     }
+    // Every 503 is worth retrying (a purchase retried is never bought twice): say when.
+    if (error.code === 'SERVICE_UNAVAILABLE') c.header('Retry-After', '1');
     return c.json(errorBody(error, c.var.requestId), error.status as 400);
   });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAILPOINTS } from './platform/failpoints.js';
 
 const hostPort = z
   .string()
@@ -26,7 +27,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.url().default('postgres://flash:flash@127.0.0.1:5433/flash_flow'),
   PG_POOL_MAX: z.coerce.number().int().positive().default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Seconds between SIGTERM and a forced exit if draining hangs. */
+  /** Time between SIGTERM and a forced exit if draining hangs. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   /** The reconciler serves /metrics and /healthz here. */
   RECONCILER_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
@@ -35,15 +36,21 @@ const EnvSchema = z.object({
   RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500),
   /** Pause between passes when nothing was new: bounds reconcile lag and idle CPU. */
   RECONCILER_IDLE_POLL_MS: z.coerce.number().int().positive().default(50),
-  /** Replicas that must hold a confirmed purchase before the 201 (0: do not wait). */
+  /**
+   * Replicas that must hold a purchase before a shopper is told it is theirs
+   * (0: trust the primary's disk alone). Each primary has this many replicas
+   * and refuses writes without them (min-replicas-to-write in redis-node.conf).
+   */
   REDIS_MIN_REPLICA_ACKS: z.coerce.number().int().min(0).max(5).default(1),
-  /** How long a confirmed purchase waits for those replicas before answering anyway. */
-  REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(250),
+  /** How long that check waits for the replicas before the shopper gets 503 (retrying is safe). */
+  REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(500),
   /** Purchase attempts one buyer may make per window, whatever address they come from. */
   BUYER_ATTEMPT_LIMIT: z.coerce.number().int().positive().default(10),
   BUYER_ATTEMPT_WINDOW_MS: z.coerce.number().int().positive().default(10_000),
   /** Trust the X-Request-Id set by nginx as the correlation id. */
   TRUST_REQUEST_ID: booleanFlag.default(true),
+  /** Fault suite only: crash at this step (platform/failpoints.ts). */
+  FLASH_FAILPOINT: z.enum(FAILPOINTS).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -3,39 +3,25 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.js';
 import { loadEnv } from './env.js';
-import { createRedisSaleStore } from './features/flash-sale/flash-sale.redis.js';
+import { connectShopStore } from './features/flash-sale/shop-store.js';
 import { createLogger } from './platform/logger.js';
 import { createApiMetrics } from './platform/metrics.js';
-import { createPgPool } from './platform/postgres.js';
-import { createRedis } from './platform/redis.js';
-import { createReplicationBarrier } from './platform/replication-barrier.js';
 import { onShutdownSignal } from './platform/shutdown.js';
 
+// Purchases never touch Postgres: an API replica has no Postgres connection at all.
 const env = loadEnv();
 const logger = createLogger('flashflow-api', env.LOG_LEVEL);
-const redis = createRedis(env, `api-${env.PORT}`);
-// WAIT blocks its connection, so it gets its own (see replication-barrier.ts).
-const replicationClient = createRedis(env, `api-${env.PORT}-replication`);
+const shop = connectShopStore(env, `api-${env.PORT}`);
+const { redis, store } = shop;
 const metrics = createApiMetrics();
-const pool = createPgPool(env, `flashflow-api-${env.PORT}`);
 let accepting = true;
 
 const app = createApp({
-  store: createRedisSaleStore(redis, {
-    attemptLimit: { attempts: env.BUYER_ATTEMPT_LIMIT, windowMs: env.BUYER_ATTEMPT_WINDOW_MS },
-    ...(env.REDIS_MIN_REPLICA_ACKS > 0 && {
-      replicate: createReplicationBarrier(replicationClient, env.REDIS_MIN_REPLICA_ACKS, env.REDIS_REPLICA_ACK_TIMEOUT_MS),
-      onUnreplicated: (saleId, acked) => {
-        metrics.unreplicatedPurchases.inc();
-        logger.warn({ saleId, acked, wanted: env.REDIS_MIN_REPLICA_ACKS }, 'confirmed purchase not yet on a replica');
-      },
-    }),
-  }),
+  store,
   metrics,
   logger,
   readinessChecks: {
     redis: () => redis.get('flash:readiness-probe'),
-    postgres: () => pool.query('SELECT 1'),
   },
   isAccepting: () => accepting,
   trustRequestId: env.TRUST_REQUEST_ID,
@@ -56,7 +42,7 @@ server.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG }, () =>
 onShutdownSignal(logger, env.SHUTDOWN_GRACE_MS, async () => {
   accepting = false;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([redis.quit(), replicationClient.quit(), pool.end()]);
+  await shop.close();
   const { shutdownTelemetry } = await import('./platform/telemetry.js');
   await shutdownTelemetry();
 });

@@ -1,56 +1,95 @@
 /**
- * A 201 waits until a Redis replica holds the purchase, so promoting that
- * replica after a crash cannot take the purchase back (ADR 0002).
+ * A 201, and any answer that tells a shopper a unit is theirs, is given only
+ * once a Redis replica holds the purchase; otherwise the shopper gets 503
+ * with Retry-After, and the retry returns the original purchase, never a
+ * second unit (ADR 0002).
  */
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { connectToStack, http, servicePid, testEnv } from './support.js';
+import { api, connectToStack, http, purchase, servicePid, shardInSync, shardOf, waitFor, type HttpAnswer } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
 
-const replica = testEnv.FLASH_API_URLS[0]!;
-const buy = (userId: string) =>
-  http('POST', `${replica}/api/v1/flash-sales/current/purchase`, {
-    body: JSON.stringify({ userId }),
-    headers: { 'content-type': 'application/json' },
-  });
-const unreplicated = async () =>
-  Number((await http('GET', `${replica}/metrics`)).body.match(/^flashflow_purchase_unreplicated_total (\d+)/m)?.[1]);
+const lookup = (userId: string) => http('GET', api(`/flash-sales/current/purchase?userId=${encodeURIComponent(userId)}`));
 
-/** The port of the Redis replica that copies the primary owning this key. */
-async function replicaPortOf(key: string): Promise<number> {
-  const slot = await stack.redis.cluster('KEYSLOT', key);
-  const ranges = await stack.redis.cluster('SLOTS');
-  const [, , , replicaNode] = ranges.find(([from, to]) => slot >= from && slot <= to)!;
-  return replicaNode![1];
+/**
+ * Stops the sale's replica (SIGSTOP: it stays connected but acknowledges
+ * nothing) while `body` runs, then waits until its primary takes writes again.
+ */
+async function withReplicaStopped<T>(saleId: string, body: () => Promise<T>): Promise<T> {
+  const { replicas } = await shardOf(saleKeys(saleId).sale);
+  expect(replicas).toHaveLength(1);
+  const pid = servicePid(`redis-${replicas[0]!.port}`);
+  process.kill(pid, 'SIGSTOP');
+  try {
+    return await body();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+    await shardInSync(saleKeys(saleId).sale);
+  }
 }
+
+const expectUnavailable = (answer: HttpAnswer) => {
+  expect(answer.status, answer.body).toBe(503);
+  expect(answer.json().error.code).toBe('SERVICE_UNAVAILABLE');
+  expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+};
 
 describe('a confirmed purchase and the Redis replicas', () => {
   it('is on the replica by the time the shopper has the 201', async () => {
     const sale = await stack.createSale({ stock: 5 });
-    expect((await buy('replicated.buyer')).status).toBe(201);
-    const port = await replicaPortOf(saleKeys(sale.id).buyers);
-    const node = stack.redis.nodes('slave').find((n) => n.options.port === port)!;
-    await node.call('READONLY');
-    expect(await node.hget(saleKeys(sale.id).buyers, 'replicated.buyer')).toMatch(/\|/);
+    const answer = await purchase('replicated.buyer');
+    expect(answer.status).toBe(201);
+    const { replicas } = await shardOf(saleKeys(sale.id).buyers);
+    const replica = new Redis({ ...replicas[0]!, lazyConnect: true });
+    try {
+      await replica.connect();
+      await replica.call('READONLY');
+      expect(await replica.hget(saleKeys(sale.id).buyers, 'replicated.buyer')).toContain(answer.json().data.purchaseId);
+    } finally {
+      replica.disconnect();
+    }
   });
 
-  it('waits for a replica that lags, and reports the shortfall when it stays silent', async () => {
+  it('is answered 503 with Retry-After while no replica acknowledges it, and the retry returns that same purchase', async () => {
     const sale = await stack.createSale({ stock: 5 });
-    const port = await replicaPortOf(saleKeys(sale.id).buyers);
-    const pid = servicePid(`redis-${port}`);
-    const before = await unreplicated();
-    process.kill(pid, 'SIGSTOP'); // the replica stops acknowledging
-    try {
-      const started = Date.now();
-      const answer = await buy('lagging.replica.buyer');
-      const tookMs = Date.now() - started;
-      expect(answer.status).toBe(201); // it is on the primary's disk: the purchase stands
-      expect(tookMs).toBeGreaterThanOrEqual(200); // …but only after waiting for the replica
-      expect(await unreplicated()).toBe(before + 1);
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
+    const keys = saleKeys(sale.id);
+    await withReplicaStopped(sale.id, async () => {
+      expectUnavailable(await purchase('unacknowledged.buyer'));
+      // Asking again while the replica is still silent: still no promise, and no second unit.
+      expectUnavailable(await purchase('unacknowledged.buyer'));
+      expectUnavailable(await lookup('unacknowledged.buyer'));
+    });
+    const original = (await stack.store.findPurchase(sale.id, 'unacknowledged.buyer'))?.purchaseId;
+    // Once the replica holds it, the retry learns what it got (PR-2).
+    const retry = await waitFor(async () => {
+      const answer = await purchase('unacknowledged.buyer');
+      return answer.status === 503 ? null : answer;
+    }, 15_000, 'the replica to acknowledge');
+    expect(retry.status).toBe(409);
+    expect(retry.json().error).toMatchObject({ code: 'ALREADY_PURCHASED', details: { purchaseId: original } });
+    expect((await lookup('unacknowledged.buyer')).json().data).toMatchObject({ purchased: true, purchaseId: original });
+    expect((await stack.store.snapshot(sale.id))?.remaining).toBe(4);
+    expect(await stack.redis.hlen(keys.buyers)).toBe(1);
+  });
+
+  it('is refused by a primary whose replica has been silent past min-replicas-max-lag, so nothing is written', async () => {
+    const sale = await stack.createSale({ stock: 5 });
+    const { primary } = await shardOf(saleKeys(sale.id).sale);
+    await withReplicaStopped(sale.id, async () => {
+      // The primary's own judgement of its replica (min-replicas-max-lag), as it refreshes it each second.
+      const node = new Redis({ ...primary, lazyConnect: true });
+      try {
+        await node.connect();
+        await waitFor(async () => /min_slaves_good_slaves:0/.test(await node.info('replication')), 10_000, 'the primary to give up on its replica');
+      } finally {
+        node.disconnect();
+      }
+      expectUnavailable(await purchase('isolated.primary.buyer'));
+      expect(await stack.store.findPurchase(sale.id, 'isolated.primary.buyer')).toBeNull();
+      expect((await stack.store.snapshot(sale.id))?.remaining).toBe(5);
+    });
   });
 });

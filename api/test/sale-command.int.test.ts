@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { connectToStack, purchase, reconciled } from './support.js';
+import { randomUUID } from 'node:crypto';
+import { connectToStack, purchase, reconciled, servicePid } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -12,8 +13,12 @@ afterAll(() => stack.close());
 const CLI = fileURLToPath(new URL('../dist/cli/sale.js', import.meta.url));
 
 async function sale(...args: string[]) {
+  return saleWith({}, ...args);
+}
+
+async function saleWith(env: Record<string, string>, ...args: string[]) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args]);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
@@ -23,7 +28,7 @@ async function sale(...args: string[]) {
 
 describe('sale create', () => {
   it('creates a sale that becomes the current one', async () => {
-    const result = await sale('create', '--stock', '7', '--starts-in', '0s', '--duration', '5m', '--product', 'CLI Widget');
+    const result = await sale('create', '--stock', '7', '--starts-in', '0s', '--duration', '5m', '--product', 'CLI Widget', '--replace');
     expect(result.code, result.stderr).toBe(0);
     const { created } = JSON.parse(result.stdout);
     expect(created).toMatchObject({ productName: 'CLI Widget', totalStock: 7 });
@@ -90,5 +95,83 @@ describe('sale ensure (what every start runs)', () => {
     const again = await purchase('survivor');
     expect(again.status).toBe(409);
     expect(again.json().error.code).toBe('ALREADY_PURCHASED');
+  });
+});
+
+describe('sale create while a sale is live or upcoming', () => {
+  it.each([
+    ['active', 0],
+    ['upcoming', 60_000],
+  ])('refuses to replace an %s sale without --replace', async (_, startsInMs) => {
+    const running = await stack.createSale({ stock: 3, startsInMs });
+    const result = await sale('create', '--stock', '7', '--starts-in', '0s', '--duration', '5m');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(new RegExp(`sale ${running.id} is (active|upcoming).*--replace`));
+    expect(await stack.store.currentSaleId()).toBe(running.id);
+  });
+
+  it('with --replace closes the running sale, so nobody buys in it any more', async () => {
+    const running = await stack.createSale({ stock: 3 });
+    const result = await sale('create', '--stock', '7', '--starts-in', '0s', '--duration', '5m', '--replace');
+    expect(result.code, result.stderr).toBe(0);
+    expect(await stack.store.currentSaleId()).toBe(JSON.parse(result.stdout).created.id);
+    expect((await stack.store.claim(running.id, 'late.buyer', randomUUID())).kind).toBe('SALE_NOT_ACTIVE');
+  });
+
+  it.each(['after-postgres-insert', 'after-redis-initialise'])(
+    'leaves no orphan when killed %s',
+    async (failpoint) => {
+      const running = await stack.createSale({ stock: 3 });
+      const sales = async () => Number((await stack.pool.query('SELECT count(*) AS n FROM flash_sales')).rows[0].n);
+      const before = await sales();
+      const result = await saleWith({ FLASH_FAILPOINT: `sale-create:${failpoint}` }, 'create', '--stock', '7', '--starts-in', '0s', '--duration', '5m', '--replace');
+      expect(result.code).not.toBe(0);
+      expect(await sales()).toBe(before); // nothing committed in Postgres…
+      expect(await stack.store.currentSaleId()).toBe(running.id); // …and the pointer never moved
+      const again = await sale('create', '--stock', '7', '--starts-in', '0s', '--duration', '5m', '--replace');
+      expect(again.code, again.stderr).toBe(0);
+    },
+  );
+});
+
+describe('sale ensure never re-issues a unit', () => {
+  const demo = ['--demo-stock', '50', '--demo-starts-in', '0s', '--demo-duration', '1h'];
+  const unitOf = async (saleId: string, userId: string) => (await stack.store.findPurchase(saleId, userId))?.unit;
+
+  it('after Redis lost a sale whose units in Postgres have a gap', async () => {
+    const created = await stack.createSale({ stock: 6 });
+    expect((await purchase('gap.one')).status).toBe(201);
+    expect((await purchase('gap.two')).status).toBe(201);
+    await reconciled(stack);
+    // Unit 4 was sold too (say its buyer's record was rebuilt from Postgres before); unit 3 never made it.
+    await stack.repository.persistPurchases(created.id, [{ purchaseId: randomUUID(), userId: 'gap.four', unit: 4, purchasedAtMs: Date.now() }]);
+    const keys = saleKeys(created.id);
+    await stack.redis.del(keys.sale, keys.buyers, keys.purchases);
+
+    expect((await sale('ensure', ...demo)).code).toBe(0);
+    expect((await purchase('gap.new')).status).toBe(201);
+    expect([1, 2, 4]).not.toContain(await unitOf(created.id, 'gap.new'));
+  });
+
+  it('after Redis lost a sale whose stream still holds purchases Postgres does not have yet', async () => {
+    const created = await stack.createSale({ stock: 6 });
+    const reconciler = servicePid('reconciler');
+    process.kill(reconciler, 'SIGSTOP');
+    try {
+      expect((await purchase('unpersisted.one')).status).toBe(201);
+      expect((await purchase('unpersisted.two')).status).toBe(201);
+      const keys = saleKeys(created.id);
+      await stack.redis.del(keys.sale, keys.buyers); // the stream survives
+
+      const result = await sale('ensure', ...demo);
+      expect(result.code, result.stderr).toBe(0);
+    } finally {
+      process.kill(reconciler, 'SIGCONT');
+    }
+    expect((await purchase('unpersisted.one')).json().error?.code).toBe('ALREADY_PURCHASED');
+    expect((await purchase('after.rebuild')).status).toBe(201);
+    expect([1, 2]).not.toContain(await unitOf(created.id, 'after.rebuild'));
+    await reconciled(stack);
+    expect((await stack.repository.confirmedPurchases(created.id)).map((p) => p.unit).sort()).toEqual([1, 2, 3]);
   });
 });

@@ -6,9 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ClaimOutcome } from '../src/features/flash-sale/flash-sale.logic.js';
-import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { createRedisSaleStore, type SaleDefinition } from '../src/features/flash-sale/flash-sale.redis.js';
+import { saleKeys, type ClaimOutcome, type SaleDefinition } from '../src/features/flash-sale/flash-sale.logic.js';
+import { createRedisSaleStore } from '../src/features/flash-sale/flash-sale.redis.js';
 import { api, connectToStack, http, purchase, testEnv, waitFor } from './support.js';
 
 const stack = connectToStack();
@@ -73,7 +72,7 @@ async function privateSale(window: { startOffsetMs: number; endOffsetMs: number 
     startMs: nowMs + window.startOffsetMs,
     endMs: nowMs + window.endOffsetMs,
   };
-  await stack.store.initialiseSale(sale, stock, new Map());
+  await stack.store.initialiseSale(sale, { remaining: stock, buyers: new Map(), closed: false });
   return { sale, nowMs };
 }
 

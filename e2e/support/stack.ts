@@ -30,14 +30,14 @@ export async function assertStackIsUp(): Promise<void> {
 }
 
 /**
- * `npm run sale -- create …`, with the environment of the stack under test
- * (the test command passes its overrides as FLASH_STACK_ENV). The new sale
- * becomes current at once.
+ * `npm run sale -- create … --replace`, with the environment of the stack
+ * under test (the test command passes its overrides as FLASH_STACK_ENV). The
+ * new sale replaces the one before and becomes current at once.
  */
 export async function createSale(options: { stock: number; startsIn: string; duration: string; product: string }): Promise<{ id: string }> {
   const stackEnv = process.env.FLASH_STACK_ENV ? (JSON.parse(process.env.FLASH_STACK_ENV) as Record<string, string>) : {};
   const args = ['run', '--silent', 'sale', '--', 'create', '--stock', String(options.stock), '--starts-in', options.startsIn,
-    '--duration', options.duration, '--product', options.product];
+    '--duration', options.duration, '--product', options.product, '--replace'];
   const { code, stdout, stderr } = await run('npm', args, { ...process.env, ...stackEnv });
   if (code !== 0) throw new Error(`npm run sale -- create failed (${code}):\n${stderr}\n${stdout}`);
   const json = stdout.slice(stdout.indexOf('{'));

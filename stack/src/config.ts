@@ -40,13 +40,16 @@ export function loadStackConfig(source: NodeJS.ProcessEnv = process.env) {
   }
   const env = parsed.data;
   const stateDir = resolve(REPO_ROOT, env.FLASH_STATE_DIR);
-  const redisPorts = Array.from({ length: 6 }, (_, i) => env.REDIS_BASE_PORT + i);
+  // Six nodes on consecutive ports. Each has a loopback address of its own and
+  // makes its own connections from it, so a fault between two nodes can be
+  // injected by address (chaos/faults.ts) while clients still reach both.
+  const redisNodes = Array.from({ length: 6 }, (_, i) => ({ host: `127.0.2.${i + 1}`, port: env.REDIS_BASE_PORT + i }));
   const apiPorts = Array.from({ length: env.API_REPLICAS }, (_, i) => env.API_BASE_PORT + i);
   return {
     ...env,
     stateDir,
     logDir: resolve(stateDir, 'logs'),
-    redisPorts,
+    redisNodes,
     apiPorts,
     databaseUrl: `postgres://flash:flash@127.0.0.1:${env.PG_PORT}/flash_flow`,
     baseUrl: `http://127.0.0.1:${env.NGINX_PORT}`,
@@ -57,7 +60,7 @@ export function loadStackConfig(source: NodeJS.ProcessEnv = process.env) {
 export function serviceEnv(config: StackConfig): Record<string, string> {
   return {
     NODE_ENV: 'production',
-    REDIS_NODES: config.redisPorts.map((p) => `127.0.0.1:${p}`).join(','),
+    REDIS_NODES: config.redisNodes.map(({ host, port }) => `${host}:${port}`).join(','),
     DATABASE_URL: config.databaseUrl,
     RECONCILER_PORT: String(config.RECONCILER_PORT),
     LOG_LEVEL: config.LOG_LEVEL,

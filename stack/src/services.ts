@@ -10,42 +10,69 @@ type Report = (line: string) => void;
 const REDIS_NODE_CONF = join(REPO_ROOT, 'stack/redis/redis-node.conf');
 
 export async function startRedisCluster(config: StackConfig, supervisor: Supervisor, report: Report) {
-  for (const port of config.redisPorts) {
-    const dir = join(config.stateDir, 'redis', String(port));
+  for (const node of config.redisNodes) {
+    const dir = join(config.stateDir, 'redis', String(node.port));
     mkdirSync(dir, { recursive: true });
     supervisor.start({
-      name: `redis-${port}`,
+      name: redisServiceName(node),
       command: 'redis-server',
-      args: [REDIS_NODE_CONF, '--port', String(port), '--dir', dir, '--bind', '127.0.0.1'],
+      args: [
+        REDIS_NODE_CONF,
+        '--port', String(node.port),
+        '--dir', dir,
+        '--bind', node.host,
+        '--cluster-announce-ip', node.host,
+        '--bind-source-addr', node.host,
+      ],
+      // A node that dies comes back from its AOF and rejoins, as a StatefulSet
+      // would bring it back: a primary left without its replica refuses writes
+      // (min-replicas-to-write), so the shard needs it back to sell again.
+      restart: true,
     });
   }
-  for (const port of config.redisPorts) {
-    await waitUntil(() => redisCli(port, 'PING').then((r) => r.trim() === 'PONG'), 20_000, `redis on port ${port}`);
+  for (const node of config.redisNodes) {
+    await waitUntil(() => redisCli(node, 'PING').then((r) => r.trim() === 'PONG'), 20_000, `redis on ${node.host}:${node.port}`);
   }
 
-  const info = await redisCli(config.redisPorts[0]!, 'CLUSTER', 'INFO');
+  const first = config.redisNodes[0]!;
+  const info = await redisCli(first, 'CLUSTER', 'INFO');
   if (/cluster_slots_assigned:0\b/.test(info) && /cluster_known_nodes:1\b/.test(info)) {
     report('  forming the cluster: 3 primaries, 3 replicas');
     await run('redis-cli', [
       '--cluster', 'create',
-      ...config.redisPorts.map((p) => `127.0.0.1:${p}`),
+      ...config.redisNodes.map(({ host, port }) => `${host}:${port}`),
       '--cluster-replicas', '1',
       '--cluster-yes',
     ]);
   } else {
     report('  cluster already formed: resuming with its data');
   }
-  for (const port of config.redisPorts) {
+  for (const node of config.redisNodes) {
     await waitUntil(
-      () => redisCli(port, 'CLUSTER', 'INFO').then((r) => r.includes('cluster_state:ok')),
+      () => redisCli(node, 'CLUSTER', 'INFO').then((r) => r.includes('cluster_state:ok')),
       60_000,
-      `cluster state ok on port ${port}`,
+      `cluster state ok on ${node.host}:${node.port}`,
+    );
+  }
+  // Primaries accept writes only with a replica in sync (min-replicas-to-write).
+  for (const node of config.redisNodes) {
+    await waitUntil(
+      async () => {
+        const replication = await redisCli(node, 'INFO', 'replication');
+        if (replication.includes('role:slave')) return /master_link_status:up/.test(replication);
+        return /slave\d+:[^\n]*state=online/.test(replication);
+      },
+      60_000,
+      `${node.host}:${node.port} to be in sync with its replica or primary`,
     );
   }
 }
 
-function redisCli(port: number, ...args: string[]) {
-  return run('redis-cli', ['-p', String(port), ...args]);
+/** The supervisor's name for a Redis node (its log file and pid file are named after it). */
+export const redisServiceName = (node: { port: number }) => `redis-${node.port}`;
+
+function redisCli(node: { host: string; port: number }, ...args: string[]) {
+  return run('redis-cli', ['-h', node.host, '-p', String(node.port), ...args]);
 }
 
 export async function startPostgres(config: StackConfig, supervisor: Supervisor, report: Report) {

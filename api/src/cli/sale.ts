@@ -1,25 +1,26 @@
 /**
  * The operator command:
- *   sale create --stock <n> --starts-in <duration> --duration <duration> [--product <name>]
+ *   sale create --stock <n> --starts-in <duration> --duration <duration> [--product <name>] [--replace]
  *   sale report
  *   sale ensure [--demo-stock <n> --demo-starts-in <d> --demo-duration <d> --demo-product <name>]
  * `ensure` is what the stack runs at start: migrate, then make the latest sale live.
  */
 import { parseArgs } from 'node:util';
 import { loadEnv } from '../env.js';
-import type { NewSale } from '../features/flash-sale/flash-sale.admin.js';
+import { SaleRefusal, type NewSale } from '../features/flash-sale/flash-sale.admin.js';
 import { parseDuration } from '../features/flash-sale/flash-sale.logic.js';
 import { connectSaleTools } from '../features/flash-sale/sale-tools.js';
 import { migrateDatabase } from '../platform/postgres.js';
 
 const USAGE = `usage:
-  npm run sale -- create --stock <n> --starts-in <duration> --duration <duration> [--product <name>]
+  npm run sale -- create --stock <n> --starts-in <duration> --duration <duration> [--product <name>] [--replace]
   npm run sale -- report
-durations: 250ms, 30s, 5m, 2h, 1d, or combined like 1h30m`;
+durations: 250ms, 30s, 5m, 2h, 1d, or combined like 1h30m
+--replace: close the current sale if it is still upcoming or active (refused otherwise)`;
 
 class UsageError extends Error {}
 
-function saleOptions(values: Record<string, string | boolean | undefined>, prefix = ''): NewSale {
+function saleOptions(values: Record<string, string | boolean | undefined>, prefix = ''): Omit<NewSale, 'replace'> {
   const text = (name: string) => {
     const value = values[`${prefix}${name}`];
     if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${prefix}${name} is required`);
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       'starts-in': { type: 'string' },
       duration: { type: 'string' },
       product: { type: 'string' },
+      replace: { type: 'boolean' },
       'demo-stock': { type: 'string' },
       'demo-starts-in': { type: 'string' },
       'demo-duration': { type: 'string' },
@@ -59,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'create' && command !== 'report' && command !== 'ensure') {
     throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
   }
-  const input = command === 'create' ? saleOptions(values) : null;
+  const input = command === 'create' ? { ...saleOptions(values), replace: values.replace === true } : null;
   const demo = command === 'ensure' && values['demo-stock'] ? saleOptions(values, 'demo-') : null;
 
   const { admin, pool, close } = connectSaleTools(loadEnv(), 'sale-cli');
@@ -90,6 +92,7 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     process.stderr.write(`sale: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    // Refused (a sale is running and --replace was not given): the shop is fine, the operator decides.
+    process.exit(error instanceof SaleRefusal ? 3 : 1);
   },
 );

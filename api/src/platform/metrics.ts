@@ -21,19 +21,19 @@ export function createApiMetrics() {
     }),
     purchaseOutcomes: new Counter({
       name: 'flashflow_purchase_outcomes_total',
-      help: 'Purchase attempts by outcome (confirmed, already_purchased, rate_limited, sold_out, sale_not_active, unavailable).',
+      help: 'Purchase attempts by outcome (confirmed, already_purchased, rate_limited, sold_out, sale_not_active, unreplicated, unavailable).',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     claimDuration: new Histogram({
       name: 'flashflow_purchase_claim_duration_seconds',
-      help: 'Time to decide a purchase in Redis Cluster: the Lua script, plus the replica acknowledgement for a confirmed one.',
+      help: 'Time to decide a purchase in Redis Cluster: the Lua script, plus the durability check for an answer that names a purchase.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
     unreplicatedPurchases: new Counter({
       name: 'flashflow_purchase_unreplicated_total',
-      help: 'Confirmed purchases answered before a Redis replica acknowledged them (WAIT timed out).',
+      help: 'Answers that would have named a purchase (201, ALREADY_PURCHASED, a lookup) given as 503 instead, because no replica held it in time.',
       registers: [registry],
     }),
     remainingStock: new Gauge({
@@ -63,7 +63,28 @@ export function createReconcilerMetrics() {
     }),
     errors: new Counter({
       name: 'flashflow_reconciler_errors_total',
-      help: 'Reconcile passes that failed and will be retried.',
+      help: 'Failures reconciling a sale, or a whole pass (Postgres or Redis unreachable); each is retried.',
+      registers: [registry],
+    }),
+    failingSales: new Gauge({
+      name: 'flashflow_reconciler_failing_sales',
+      help: 'Sales whose last reconcile attempt failed.',
+      registers: [registry],
+    }),
+    conflicts: new Counter({
+      name: 'flashflow_reconciler_conflicts_total',
+      help: 'Stream entries recorded in purchase_conflicts instead of purchases, by reason.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    heldBack: new Counter({
+      name: 'flashflow_reconciler_held_back_total',
+      help: 'Stream entries read but not yet persisted because no Redis replica held them yet.',
+      registers: [registry],
+    }),
+    lastPass: new Gauge({
+      name: 'flashflow_reconciler_last_pass_timestamp_seconds',
+      help: 'When the reconcile loop last finished a pass (successful or not).',
       registers: [registry],
     }),
     lag: new Histogram({

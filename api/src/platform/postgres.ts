@@ -2,18 +2,26 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from 'postgres-migrations';
 import type { Env } from '../env.js';
+import type { Logger } from './logger.js';
 
 // COUNT(*) and BIGINT come back as strings by default; our counts fit in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function createPgPool(env: Env, applicationName: string): pg.Pool {
-  return new pg.Pool({
+/**
+ * A pool whose idle clients may die with Postgres (a restart, a terminated
+ * backend): the pool drops them and says so, and the process lives on. A
+ * query that fails still rejects, for its caller to handle.
+ */
+export function createPgPool(env: Env, applicationName: string, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({
     connectionString: env.DATABASE_URL,
     max: env.PG_POOL_MAX,
     application_name: applicationName,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
+  pool.on('error', (error) => logger.warn({ err: error }, 'an idle Postgres connection failed; the pool replaces it'));
+  return pool;
 }
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));

@@ -1,35 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { Cluster, type Result } from 'ioredis';
+import { Cluster, type NatMap } from 'ioredis';
 import type { Env } from '../env.js';
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    /** purchase.lua: KEYS sale, buyers, purchases, attempts; ARGV userId, purchaseId, attempt limit, window ms. */
-    flashPurchase(
-      saleKey: string,
-      buyersKey: string,
-      purchasesKey: string,
-      attemptsKey: string,
-      userId: string,
-      purchaseId: string,
-      attemptLimit: number,
-      attemptWindowMs: number,
-    ): Result<unknown, Context>;
-    /** status.lua: KEYS sale. */
-    flashStatus(saleKey: string): Result<unknown, Context>;
-  }
-}
-
-const script = (name: string) =>
-  readFileSync(new URL(`../features/flash-sale/${name}`, import.meta.url), 'utf8');
-
 /**
- * A Cluster client for the shop. Scripts are registered with defineCommand,
- * which sends EVALSHA and falls back to EVAL on NOSCRIPT, so a promoted
- * replica that never saw SCRIPT LOAD still runs them.
+ * A Redis Cluster client. Commands time out (a node that hangs must not hang
+ * a purchase: the caller answers 503, and retrying is safe), and a client
+ * follows failovers by itself. `natMap` routes the cluster through other
+ * addresses (tests put a faulty link there).
  */
-export function createRedis(env: Env, connectionName: string): Cluster {
-  const cluster = new Cluster(
+export function createRedis(env: Env, connectionName: string, natMap?: NatMap): Cluster {
+  return new Cluster(
     env.REDIS_NODES.map(({ host, port }) => ({ host, port })),
     {
       scaleReads: 'master',
@@ -38,16 +17,12 @@ export function createRedis(env: Env, connectionName: string): Cluster {
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 200,
       clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      ...(natMap && { natMap }),
       redisOptions: {
         connectionName,
-        // A purchase must be answered quickly even when a node hangs; the
-        // caller maps a timeout to 503, and retrying is safe (one per buyer).
         commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
         maxRetriesPerRequest: 2,
       },
     },
   );
-  cluster.defineCommand('flashPurchase', { numberOfKeys: 4, lua: script('purchase.lua') });
-  cluster.defineCommand('flashStatus', { numberOfKeys: 1, lua: script('status.lua') });
-  return cluster;
 }

@@ -12,7 +12,7 @@ import {
 } from './flash-sale.logic.js';
 
 describe('computeSaleStatus (FL-1..FL-5, T-1)', () => {
-  const sale = { startMs: 1_000, endMs: 2_000, remaining: 5 };
+  const sale = { startMs: 1_000, endMs: 2_000, remaining: 5, closed: false };
 
   it.each([
     ['one ms before start', 999, 'upcoming', null],
@@ -31,6 +31,12 @@ describe('computeSaleStatus (FL-1..FL-5, T-1)', () => {
 
   it('says time, not sold out, once the window has closed with stock left or not', () => {
     expect(computeSaleStatus({ ...sale, remaining: 0 }, 2_000).endedReason).toBe('time');
+  });
+
+  it('is ended once closed with stock left (replaced), but stays sold out when closed after selling out', () => {
+    expect(computeSaleStatus({ ...sale, closed: true }, 1_500)).toEqual({ status: 'ended', endedReason: 'time' });
+    expect(computeSaleStatus({ ...sale, closed: true }, 500)).toEqual({ status: 'ended', endedReason: 'time' });
+    expect(computeSaleStatus({ ...sale, remaining: 0, closed: true }, 1_500)).toEqual({ status: 'ended', endedReason: 'sold_out' });
   });
 
   it('never goes back from ended as time moves on (FL-5)', () => {
@@ -95,12 +101,12 @@ describe('computeSaleStatus, as time passes and stock falls', () => {
         (startMs, length, steps, stock) => {
           let now = 0;
           let remaining = stock;
-          let previous = computeSaleStatus({ startMs, endMs: startMs + length, remaining }, now).status;
+          const at = (now: number) => computeSaleStatus({ startMs, endMs: startMs + length, remaining, closed: false }, now).status;
+          let previous = at(now);
           for (const [advance, sold] of steps) {
             now += advance;
-            const open = computeSaleStatus({ startMs, endMs: startMs + length, remaining }, now).status === 'active';
-            if (open) remaining = Math.max(0, remaining - sold);
-            const current = computeSaleStatus({ startMs, endMs: startMs + length, remaining }, now).status;
+            if (at(now) === 'active') remaining = Math.max(0, remaining - sold);
+            const current = at(now);
             expect(order[current]).toBeGreaterThanOrEqual(order[previous]);
             previous = current;
           }

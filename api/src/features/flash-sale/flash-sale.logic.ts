@@ -8,18 +8,33 @@ import { z } from 'zod';
 export type SaleStatus = 'upcoming' | 'active' | 'ended';
 export type EndedReason = 'sold_out' | 'time';
 
+/** What an operator decides about a sale when creating it; never changes afterwards. */
+export interface SaleDefinition {
+  id: string;
+  productName: string;
+  totalStock: number;
+  startMs: number;
+  endMs: number;
+}
+
 export interface SaleWindow {
   startMs: number;
   endMs: number;
   remaining: number;
+  /** Closed for good (close.lua): replaced by another sale, or settled. */
+  closed: boolean;
 }
 
-/** upcoming before start; active in [start, end) with stock; ended at end or at zero stock. */
+/**
+ * upcoming before start; active in [start, end) with stock; ended at end, at
+ * zero stock, or once closed with stock left (as purchase.lua decides).
+ */
 export function computeSaleStatus(
   sale: SaleWindow,
   nowMs: number,
 ): { status: SaleStatus; endedReason: EndedReason | null } {
   if (nowMs >= sale.endMs) return { status: 'ended', endedReason: 'time' };
+  if (sale.closed && sale.remaining > 0) return { status: 'ended', endedReason: 'time' };
   if (nowMs < sale.startMs) return { status: 'upcoming', endedReason: null };
   if (sale.remaining <= 0) return { status: 'ended', endedReason: 'sold_out' };
   return { status: 'active', endedReason: null };
@@ -102,10 +117,25 @@ export function parseClaimReply(reply: unknown): ClaimOutcome {
   }
 }
 
-/** A buyer record as stored in the buyers hash: "<purchaseId>|<purchasedAtMs>|<unit>". */
-export function parseBuyerRecord(
-  record: string,
-): { purchaseId: string; purchasedAtMs: number; unit: number } | null {
+/**
+ * What a purchase attempt comes to: the script's decision, or NOT_REPLICATED
+ * when the purchase it names is not yet held by enough replicas to be
+ * promised (purchase-durability.ts). The shopper may retry; it is safe.
+ */
+export type PurchaseDecision = ClaimOutcome | { kind: 'NOT_REPLICATED' };
+
+export interface BuyerRecord {
+  purchaseId: string;
+  purchasedAtMs: number;
+  unit: number;
+}
+
+/** A buyer record as stored in the buyers hash: "<purchaseId>|<purchasedAtMs>|<unit>" (purchase.lua writes it too). */
+export function formatBuyerRecord({ purchaseId, purchasedAtMs, unit }: BuyerRecord): string {
+  return `${purchaseId}|${purchasedAtMs}|${unit}`;
+}
+
+export function parseBuyerRecord(record: string): BuyerRecord | null {
   const [purchaseId, purchasedAt, unit] = record.split('|');
   if (!purchaseId || !purchasedAt || !unit) return null;
   return { purchaseId, purchasedAtMs: Number(purchasedAt), unit: Number(unit) };

@@ -1,27 +1,26 @@
 /** The Redis side of a sale: the live decision state, read and claimed through Lua. */
 import { createHash } from 'node:crypto';
 import type { Cluster } from 'ioredis';
-import type { ReplicationBarrier } from '../../platform/replication-barrier.js';
 import {
   CURRENT_SALE_KEY,
+  formatBuyerRecord,
   parseBuyerRecord,
   parseClaimReply,
   saleKeys,
-  type ClaimOutcome,
+  type BuyerRecord,
+  type PurchaseDecision,
+  type SaleDefinition,
 } from './flash-sale.logic.js';
-
-export interface SaleDefinition {
-  id: string;
-  productName: string;
-  totalStock: number;
-  startMs: number;
-  endMs: number;
-}
+import type { DurabilityCheck } from './purchase-durability.js';
 
 export interface SaleSnapshot extends SaleDefinition {
   remaining: number;
+  closed: boolean;
   nowMs: number;
 }
+
+/** A buyer's purchase as a shopper may be told of it: absent, held durably, or not yet replicated. */
+export type PurchaseLookup = { kind: 'NONE' } | ({ kind: 'FOUND' } & BuyerRecord) | { kind: 'NOT_REPLICATED' };
 
 export interface RedisSaleStore {
   currentSaleId(): Promise<string | null>;
@@ -29,15 +28,30 @@ export interface RedisSaleStore {
   snapshot(saleId: string): Promise<SaleSnapshot | null>;
   /** The immutable part of a sale, cached per id. */
   definition(saleId: string): Promise<SaleDefinition | null>;
-  claim(saleId: string, userId: string, purchaseId: string): Promise<ClaimOutcome>;
-  findPurchase(
-    saleId: string,
-    userId: string,
-  ): Promise<{ purchaseId: string; purchasedAtMs: number; unit: number } | null>;
-  /** Every buyer of a sale with their purchase; read once a sale is sold out and final. */
-  buyers(saleId: string): Promise<Map<string, { purchaseId: string; purchasedAtMs: number }>>;
-  /** Writes a sale's decision state unless it already exists; true when written. Callers hold the sale lock. */
-  initialiseSale(sale: SaleDefinition, remaining: number, buyers: Map<string, string>): Promise<boolean>;
+  /** Runs purchase.lua, then, for any answer that names a purchase, the durability check. */
+  claim(saleId: string, userId: string, purchaseId: string): Promise<PurchaseDecision>;
+  /** The buyer's purchase, checked for durability before it is reported. */
+  lookupPurchase(saleId: string, userId: string): Promise<PurchaseLookup>;
+  /** The buyer's record as the primary holds it, unchecked: for operators and tests. */
+  findPurchase(saleId: string, userId: string): Promise<BuyerRecord | null>;
+  /** Every buyer of a sale, read once it is sold out and final; null unless the copy is durable. */
+  durableBuyers(saleId: string): Promise<Map<string, BuyerRecord> | null>;
+  /**
+   * Writes a sale's decision state unless it already exists; true when written.
+   * `provisionalMs` makes the keys expire unless confirmSale follows (a create
+   * that dies halfway leaves nothing). Callers hold the sale lock.
+   */
+  initialiseSale(
+    sale: SaleDefinition,
+    state: { remaining: number; buyers: Map<string, BuyerRecord>; closed: boolean },
+    provisionalMs?: number,
+  ): Promise<boolean>;
+  /** Keeps a provisional sale for good; false when it had already expired. */
+  confirmSale(saleId: string): Promise<boolean>;
+  /** Closes a sale for good (close.lua): `now`, or only `if-done`. Resolves with closed, open, or missing. */
+  closeSale(saleId: string, when: 'now' | 'if-done'): Promise<'closed' | 'open' | 'missing'>;
+  /** Lets a settled sale's keys expire: Postgres holds all of it now. */
+  expireSale(saleId: string, afterMs: number): Promise<void>;
   setCurrentSale(saleId: string): Promise<void>;
   serverTimeMs(saleId: string): Promise<number>;
 }
@@ -52,23 +66,26 @@ const DEFAULT_ATTEMPT_LIMIT: BuyerAttemptLimit = { attempts: 10, windowMs: 10_00
 
 export interface SaleStoreOptions {
   attemptLimit?: BuyerAttemptLimit;
-  /** Called after each confirmed purchase; resolves with how many replicas hold it. */
-  replicate?: ReplicationBarrier;
-  /** Told when a confirmed purchase reached fewer replicas than asked for. */
-  onUnreplicated?: (saleId: string, acked: number) => void;
+  /**
+   * Checks, before a purchase is promised, that replicas hold it. Without one
+   * (operator tools, tests that inspect the script) answers are unchecked.
+   */
+  durability?: DurabilityCheck;
 }
 
 export function createRedisSaleStore(
   redis: Cluster,
-  { attemptLimit = DEFAULT_ATTEMPT_LIMIT, replicate, onUnreplicated }: SaleStoreOptions = {},
+  { attemptLimit = DEFAULT_ATTEMPT_LIMIT, durability }: SaleStoreOptions = {},
 ): RedisSaleStore {
   // Concurrent requests share one read of the pointer: a herd costs Redis one GET per round trip.
   let pointerRead: Promise<string | null> | null = null;
   const definitions = new Map<string, SaleDefinition>();
+  const isDurable = (saleId: string, userId: string, purchaseId: string) =>
+    durability ? durability.holds(saleId, userId, purchaseId) : Promise.resolve(true);
 
   const readSnapshot = async (saleId: string): Promise<SaleSnapshot | null> => {
     const reply = (await redis.flashStatus(saleKeys(saleId).sale)) as (string | null)[];
-    const [product, total, remaining, startMs, endMs, nowMs] = reply;
+    const [product, total, remaining, startMs, endMs, nowMs, closed] = reply;
     if (product == null || total == null || remaining == null || startMs == null || endMs == null) {
       return null;
     }
@@ -79,6 +96,7 @@ export function createRedisSaleStore(
       remaining: Number(remaining),
       startMs: Number(startMs),
       endMs: Number(endMs),
+      closed: closed != null,
       nowMs: Number(nowMs),
     };
   };
@@ -119,14 +137,20 @@ export function createRedisSaleStore(
           attemptLimit.windowMs,
         ),
       );
-      // Confirmed on the primary's disk already; wait for a replica too, so a
-      // failover cannot take it back. If none answers in time the purchase
-      // stands (it is on the primary's AOF) and the shortfall is reported.
-      if (outcome.kind === 'CONFIRMED' && replicate) {
-        const { acked, enough } = await replicate(keys.replicationProbe);
-        if (!enough) onUnreplicated?.(saleId, acked);
+      // Both name a purchase the shopper will be told is theirs. A replayed
+      // claim (ioredis re-sends after a dropped connection) comes back as
+      // ALREADY_PURCHASED with our own id, and is checked all the same.
+      if (outcome.kind === 'CONFIRMED' || outcome.kind === 'ALREADY_PURCHASED') {
+        if (!(await isDurable(saleId, userId, outcome.purchaseId))) return { kind: 'NOT_REPLICATED' };
       }
       return outcome;
+    },
+
+    async lookupPurchase(saleId, userId) {
+      const record = await this.findPurchase(saleId, userId);
+      if (!record) return { kind: 'NONE' };
+      if (!(await isDurable(saleId, userId, record.purchaseId))) return { kind: 'NOT_REPLICATED' };
+      return { kind: 'FOUND', ...record };
     },
 
     async findPurchase(saleId, userId) {
@@ -134,31 +158,61 @@ export function createRedisSaleStore(
       return record ? parseBuyerRecord(record) : null;
     },
 
-    async buyers(saleId) {
-      const records = await redis.hgetall(saleKeys(saleId).buyers);
-      const buyers = new Map<string, { purchaseId: string; purchasedAtMs: number }>();
+    async durableBuyers(saleId) {
+      const records = durability ? await durability.durableBuyers(saleId) : await redis.hgetall(saleKeys(saleId).buyers);
+      if (!records) return null;
+      const buyers = new Map<string, BuyerRecord>();
       for (const [userId, record] of Object.entries(records)) {
         const parsed = parseBuyerRecord(record);
-        if (parsed) buyers.set(userId, { purchaseId: parsed.purchaseId, purchasedAtMs: parsed.purchasedAtMs });
+        if (parsed) buyers.set(userId, parsed);
       }
       return buyers;
     },
 
-    async initialiseSale(sale, remaining, buyers) {
+    async initialiseSale(sale, { remaining, buyers, closed }, provisionalMs) {
       const keys = saleKeys(sale.id);
       if (await redis.exists(keys.sale)) return false;
       // One MULTI on the sale's slot: the scripts never see a half-written sale.
       const transaction = redis.multi();
-      if (buyers.size > 0) transaction.hset(keys.buyers, buyers);
+      if (buyers.size > 0) {
+        transaction.hset(keys.buyers, new Map([...buyers].map(([userId, record]) => [userId, formatBuyerRecord(record)])));
+      }
       transaction.hset(keys.sale, {
         product: sale.productName,
         total: sale.totalStock,
         remaining,
         start_ms: sale.startMs,
         end_ms: sale.endMs,
+        ...(closed && { closed: '1' }),
       });
+      if (provisionalMs !== undefined) {
+        transaction.pexpire(keys.sale, provisionalMs);
+        if (buyers.size > 0) transaction.pexpire(keys.buyers, provisionalMs);
+      }
       await transaction.exec();
       return true;
+    },
+
+    async confirmSale(saleId) {
+      const keys = saleKeys(saleId);
+      const results = await redis.multi().persist(keys.sale).persist(keys.buyers).exists(keys.sale).exec();
+      return Number(results?.[2]?.[1]) === 1;
+    },
+
+    async closeSale(saleId, when) {
+      const result = Number(await redis.flashClose(saleKeys(saleId).sale, when));
+      return result === 1 ? 'closed' : result === 0 ? 'open' : 'missing';
+    },
+
+    async expireSale(saleId, afterMs) {
+      const keys = saleKeys(saleId);
+      await redis
+        .multi()
+        .pexpire(keys.sale, afterMs)
+        .pexpire(keys.buyers, afterMs)
+        .pexpire(keys.purchases, afterMs)
+        .pexpire(keys.replicationProbe, afterMs)
+        .exec();
     },
 
     async setCurrentSale(saleId) {

@@ -7,7 +7,7 @@ import { ApiError, ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import type { ApiMetrics } from '../../platform/metrics.js';
 import type { AppEnv } from '../../app.js';
 import type { Logger } from '../../platform/logger.js';
-import { computeSaleStatus } from './flash-sale.logic.js';
+import { computeSaleStatus, type PurchaseDecision } from './flash-sale.logic.js';
 import type { RedisSaleStore } from './flash-sale.redis.js';
 import { createSoldOutMemo } from './sold-out-memo.js';
 import {
@@ -50,7 +50,7 @@ const purchase = createRoute({
   path: '/api/v1/flash-sales/current/purchase',
   summary: 'Attempt to buy one unit of the current sale',
   description:
-    'Outcomes are decided atomically. Precedence: ALREADY_PURCHASED, then SALE_NOT_ACTIVE, then SOLD_OUT. Retrying is safe: a buyer who already bought always gets ALREADY_PURCHASED with the original purchase id.',
+    'Outcomes are decided atomically. Precedence: ALREADY_PURCHASED, then RATE_LIMITED, then SALE_NOT_ACTIVE, then SOLD_OUT. A purchase is answered 201 (or ALREADY_PURCHASED) only once a Redis replica holds it; until then the answer is 503 with Retry-After. Retrying is safe: a buyer who already bought always gets ALREADY_PURCHASED with the original purchase id, never a second unit.',
   middleware: [
     bodyLimit({
       maxSize: PURCHASE_BODY_LIMIT_BYTES,
@@ -96,7 +96,7 @@ const lookupPurchase = createRoute({
   middleware: [singleUserIdParameter] as const,
   request: { query: PurchaseLookupQuerySchema },
   responses: {
-    200: { description: 'The buyer’s purchase, if any', content: { 'application/json': { schema: PurchaseLookupSchema } } },
+    200: { description: 'The buyer’s purchase, if any (reported only once a Redis replica holds it; 503 until then)', content: { 'application/json': { schema: PurchaseLookupSchema } } },
     ...errorResponses('VALIDATION_ERROR', 'SALE_NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
   },
 });
@@ -106,6 +106,12 @@ const REJECTIONS = {
   SOLD_OUT: 'sold_out',
   ALREADY_PURCHASED: 'already_purchased',
 } as const;
+
+/** A purchase that is not yet held by enough replicas is not promised: the shopper retries. */
+const notYetReplicated = (metrics: ApiMetrics) => {
+  metrics.unreplicatedPurchases.inc();
+  return new ApiError('SERVICE_UNAVAILABLE');
+};
 
 export function registerFlashSaleRoutes(
   app: OpenAPIHono<AppEnv>,
@@ -153,7 +159,7 @@ export function registerFlashSaleRoutes(
     if (!definition) throw new ApiError('SALE_NOT_FOUND');
 
     const purchaseId = randomUUID();
-    let outcome = soldOut.answer(saleId, userId);
+    let outcome: PurchaseDecision | null = soldOut.answer(saleId, userId);
     if (!outcome) {
       const stopTimer = metrics.claimDuration.startTimer();
       try {
@@ -188,6 +194,9 @@ export function registerFlashSaleRoutes(
     switch (outcome.kind) {
       case 'CONFIRMED':
         return confirmed(outcome.purchasedAtMs);
+      case 'NOT_REPLICATED':
+        metrics.purchaseOutcomes.inc({ outcome: 'unreplicated' });
+        throw notYetReplicated(metrics);
       case 'ALREADY_PURCHASED':
         // A retry inside ioredis can replay our own claim after a dropped
         // connection: the script then reports this very purchase id, and it is ours.
@@ -213,12 +222,14 @@ export function registerFlashSaleRoutes(
   app.openapi(lookupPurchase, async (c) => {
     c.header('Cache-Control', 'no-store');
     const { userId } = c.req.valid('query');
-    const found = await store.findPurchase(await requireCurrentSaleId(), userId);
+    const found = await store.lookupPurchase(await requireCurrentSaleId(), userId);
+    if (found.kind === 'NOT_REPLICATED') throw notYetReplicated(metrics);
     return c.json(
       {
-        data: found
-          ? { purchased: true as const, purchaseId: found.purchaseId, purchasedAt: iso(found.purchasedAtMs) }
-          : { purchased: false as const },
+        data:
+          found.kind === 'FOUND'
+            ? { purchased: true as const, purchaseId: found.purchaseId, purchasedAt: iso(found.purchasedAtMs) }
+            : { purchased: false as const },
       },
       200,
     );

@@ -4,11 +4,12 @@ import { createSoldOutMemo } from './sold-out-memo.js';
 
 const sale = { id: 's1', productName: 'Widget', totalStock: 2, startMs: 0, endMs: 10_000 };
 
-function storeWithBuyers(calls: { count: number }) {
+/** A store whose copy of the buyers is durable, or (null) not yet held by a replica. */
+function storeWithBuyers(calls: { count: number }, durable: () => boolean = () => true) {
   return {
-    buyers: async () => {
+    durableBuyers: async () => {
       calls.count += 1;
-      return new Map([['ann', { purchaseId: 'p-ann', purchasedAtMs: 5 }]]);
+      return durable() ? new Map([['ann', { purchaseId: 'p-ann', purchasedAtMs: 5, unit: 1 }]]) : null;
     },
   } as unknown as RedisSaleStore;
 }
@@ -36,6 +37,18 @@ describe('the sold-out memo', () => {
     await memo.remember(sale);
     now = sale.endMs - 1_000;
     expect(memo.answer('s1', 'bob')).toBeNull();
+  });
+
+  it('keeps no copy that replicas do not hold yet, and copies again at the next sell-out answer', async () => {
+    const calls = { count: 0 };
+    let durable = false;
+    const memo = createSoldOutMemo(storeWithBuyers(calls, () => durable), () => 1_000);
+    await memo.remember(sale);
+    expect(memo.answer('s1', 'ann')).toBeNull();
+    durable = true;
+    await memo.remember(sale);
+    expect(calls.count).toBe(2);
+    expect(memo.answer('s1', 'ann')).toMatchObject({ kind: 'ALREADY_PURCHASED', purchaseId: 'p-ann' });
   });
 
   it('does not copy very large sales', async () => {

@@ -9,8 +9,8 @@
  * before the end and lets Redis decide. While the memo answers, the per-buyer
  * attempt limit is not counted: those attempts cost Redis nothing.
  */
-import type { ClaimOutcome } from './flash-sale.logic.js';
-import type { RedisSaleStore, SaleDefinition } from './flash-sale.redis.js';
+import type { BuyerRecord, ClaimOutcome, SaleDefinition } from './flash-sale.logic.js';
+import type { RedisSaleStore } from './flash-sale.redis.js';
 
 /** Larger sales are not copied into every replica's memory. */
 const MAX_BUYERS_IN_MEMORY = 100_000;
@@ -19,7 +19,7 @@ const END_MARGIN_MS = 1_000;
 
 interface Memo {
   endMs: number;
-  buyers: Map<string, { purchaseId: string; purchasedAtMs: number }>;
+  buyers: Map<string, BuyerRecord>;
 }
 
 export function createSoldOutMemo(store: RedisSaleStore, now: () => number = Date.now) {
@@ -32,15 +32,23 @@ export function createSoldOutMemo(store: RedisSaleStore, now: () => number = Dat
       const memo = memos.get(saleId);
       if (!memo || now() >= memo.endMs - END_MARGIN_MS) return null;
       const bought = memo.buyers.get(userId);
-      return bought ? { kind: 'ALREADY_PURCHASED', ...bought } : { kind: 'SOLD_OUT' };
+      return bought
+        ? { kind: 'ALREADY_PURCHASED', purchaseId: bought.purchaseId, purchasedAtMs: bought.purchasedAtMs }
+        : { kind: 'SOLD_OUT' };
     },
 
-    /** Called when Redis answered SOLD_OUT: copies the final buyers, once per sale. */
+    /**
+     * Called when Redis answered SOLD_OUT: copies the final buyers, once per
+     * sale, and only a copy that replicas hold too (its ALREADY_PURCHASED
+     * answers are promises). A copy that is not durable yet is tried again at
+     * the next SOLD_OUT.
+     */
     async remember(sale: SaleDefinition): Promise<void> {
       if (memos.has(sale.id) || loading.has(sale.id) || sale.totalStock > MAX_BUYERS_IN_MEMORY) return;
       loading.add(sale.id);
       try {
-        memos.set(sale.id, { endMs: sale.endMs, buyers: await store.buyers(sale.id) });
+        const buyers = await store.durableBuyers(sale.id);
+        if (buyers) memos.set(sale.id, { endMs: sale.endMs, buyers });
       } finally {
         loading.delete(sale.id);
       }

@@ -1,0 +1,116 @@
+/**
+ * When a purchase may be promised to a shopper (ADR 0002).
+ *
+ * Redis replicates asynchronously: a primary that is cut off, or fails, can
+ * lose what its replicas never received. So before any answer that tells a
+ * shopper a unit is theirs (a 201, an ALREADY_PURCHASED, a lookup that says
+ * "purchased"), one round on the sale's slot checks that
+ *   1. the primary serving the sale now holds exactly this purchase for the
+ *      buyer (HMGET of the buyers hash), and
+ *   2. the required number of replicas hold everything that primary had at
+ *      that moment (INCR of a probe key, then WAIT on the same connection).
+ * Both run in one pipeline, which goes to one node, so they describe the same
+ * node even when a failover moved the slot since the claim: a claim taken by
+ * an old primary that its successor never received fails check 1, and one
+ * taken by a primary whose replica is silent fails check 2.
+ *
+ * WAIT blocks its connection, so the rounds run on a client of their own, and
+ * the checks that arrive while a round is under way share the next one, like
+ * a group commit: the cost is one round trip per batch, not per purchase.
+ */
+import type { ChainableCommander, Cluster } from 'ioredis';
+import { parseBuyerRecord, saleKeys } from './flash-sale.logic.js';
+
+/** Adds the reads of one round to a pipeline (all on the sale's slot). */
+export type RoundReads = (pipeline: ChainableCommander) => ChainableCommander;
+
+export interface DurabilityCheck {
+  /**
+   * Runs `reads` on the sale's primary, then waits for replicas to catch up
+   * with it; resolves with the reads' replies and whether enough replicas
+   * hold everything they saw, or null when any part of the round failed.
+   */
+  readDurably(saleId: string, reads: RoundReads): Promise<{ replies: unknown[]; durable: boolean } | null>;
+  /** True when the sale's primary holds `purchaseId` as the buyer's purchase, and enough replicas hold it too. */
+  holds(saleId: string, userId: string, purchaseId: string): Promise<boolean>;
+  /** The sale's buyers hash as its primary holds it, once enough replicas hold all of it; null otherwise. */
+  durableBuyers(saleId: string): Promise<Record<string, string> | null>;
+  /** True when the sale's primary has `field` set in the sale hash, and enough replicas hold it too (operator writes). */
+  saleHolds(saleId: string, field: string): Promise<boolean>;
+}
+
+export interface DurabilityOptions {
+  /** Replicas that must acknowledge: REDIS_MIN_REPLICA_ACKS. Zero trusts the primary's disk alone. */
+  replicas: number;
+  /** How long WAIT may block before the answer is "not durable (yet)". */
+  timeoutMs: number;
+}
+
+interface Waiter {
+  userId: string;
+  purchaseId: string;
+  resolve: (durable: boolean) => void;
+}
+
+/** The verdict of one round, for each buyer asked about: their purchase is held, and durably. */
+export function judgeRound(
+  waiters: Pick<Waiter, 'userId' | 'purchaseId'>[],
+  users: string[],
+  round: { records: (string | null)[]; durable: boolean } | null,
+): boolean[] {
+  if (!round?.durable) return waiters.map(() => false);
+  const held = new Map(users.map((userId, i) => [userId, parseBuyerRecord(round.records[i] ?? '')?.purchaseId]));
+  return waiters.map(({ userId, purchaseId }) => held.get(userId) === purchaseId);
+}
+
+export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: DurabilityOptions): DurabilityCheck {
+  const lanes = new Map<string, Waiter[]>();
+
+  /** One round; null when the pipeline failed anywhere (a redirection, a refused write, a timeout). */
+  const readDurably = async (saleId: string, reads: RoundReads) => {
+    const probe = saleKeys(saleId).replicationProbe;
+    const results = await reads(redis.pipeline()).incr(probe).wait(replicas, timeoutMs).exec().catch(() => null);
+    if (!results || results.some(([error]) => error)) return null;
+    const replies = results.slice(0, -2).map(([, reply]) => reply);
+    return { replies, durable: Number(results.at(-1)![1]) >= replicas };
+  };
+
+  const drain = async (saleId: string, waiting: Waiter[]) => {
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0);
+      const users = [...new Set(batch.map((waiter) => waiter.userId))];
+      const result = await readDurably(saleId, (pipeline) => pipeline.hmget(saleKeys(saleId).buyers, ...users));
+      const verdicts = judgeRound(batch, users, result && { records: result.replies[0] as (string | null)[], durable: result.durable });
+      batch.forEach((waiter, i) => waiter.resolve(verdicts[i]!));
+    }
+    lanes.delete(saleId);
+  };
+
+  return {
+    readDurably,
+
+    holds(saleId, userId, purchaseId) {
+      if (replicas === 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const waiting = lanes.get(saleId);
+        if (waiting) {
+          waiting.push({ userId, purchaseId, resolve });
+          return;
+        }
+        const lane = [{ userId, purchaseId, resolve }];
+        lanes.set(saleId, lane);
+        void drain(saleId, lane);
+      });
+    },
+
+    async durableBuyers(saleId) {
+      const result = await readDurably(saleId, (pipeline) => pipeline.hgetall(saleKeys(saleId).buyers));
+      return result?.durable ? (result.replies[0] as Record<string, string>) : null;
+    },
+
+    async saleHolds(saleId, field) {
+      const result = await readDurably(saleId, (pipeline) => pipeline.hget(saleKeys(saleId).sale, field));
+      return result !== null && result.durable && result.replies[0] != null;
+    },
+  };
+}
