@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Flash Flow's front door on a bare Debian machine: installs what is missing,
 # builds, then hands over to the stack supervisor (stack/src/main.ts).
-#   stack/flash.sh start | test | sale … | stop | loadtest … | bench …
+#   stack/flash.sh start | test | sale … | stop | loadtest … | bench … | chaos …
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command="${1:-start}"
@@ -16,6 +16,8 @@ compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgres
 if [ "$command" = start ] && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
 if [ "$command" = bench ] && ! command -v wrk >/dev/null; then missing+=(wrk); fi
 if [ "$command" = test ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+# The fault suite (and its short version in the test run) cuts Redis nodes apart with nftables.
+if { [ "$command" = test ] || [ "$command" = chaos ]; } && ! command -v nft >/dev/null; then missing+=(nftables); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   [ "$(id -u)" = 0 ] || { echo "need root to install ${missing[*]} (or install them yourself)" >&2; exit 1; }
@@ -53,5 +55,6 @@ case "$command" in
   # The load tools start stacks of their own (loadtest/stacks.ts) and build k6 if needed.
   loadtest) shift; LOADTEST_SKIP_BUILD=1 exec node --import tsx loadtest/run.ts "$@" ;;
   bench) shift; LOADTEST_SKIP_BUILD=1 exec node --import tsx loadtest/bench.ts "$@" ;;
+  chaos) shift; exec node --import tsx chaos/run.ts "$@" ;;
   *) exec node --import tsx stack/src/main.ts "$@" ;;
 esac

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
+import { timeout } from 'hono/timeout';
 import { ApiError, errorBody, type ErrorCode } from './errors.js';
 import { registerFlashSaleRoutes } from './features/flash-sale/flash-sale.routes.js';
 import type { RedisSaleStore } from './features/flash-sale/flash-sale.redis.js';
@@ -18,6 +19,8 @@ export interface AppDependencies {
   /** False once shutdown has begun, so the load balancer stops sending work. */
   isAccepting: () => boolean;
   trustRequestId: boolean;
+  /** Every API request is answered within this, if need be with 503 (REQUEST_DEADLINE_MS). */
+  requestDeadlineMs: number;
 }
 
 /** Paths the API serves and the methods each allows, for 405 answers with an Allow header. */
@@ -37,6 +40,7 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
 };
 
 /** Failures of Redis or Postgres: the shopper should retry, so these answer 503, not 500. */
@@ -80,6 +84,10 @@ export function createApp(deps: AppDependencies) {
     stopTimer({ method: c.req.method, route });
     metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
   });
+
+  // A node that died takes ioredis seconds of retries to route around; the
+  // shopper hears 503 (and retries, which is safe) before that.
+  app.use('/api/*', timeout(deps.requestDeadlineMs, new HTTPException(503)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' as const }));
 

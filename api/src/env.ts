@@ -47,6 +47,11 @@ const EnvSchema = z.object({
   /** Purchase attempts one buyer may make per window, whatever address they come from. */
   BUYER_ATTEMPT_LIMIT: z.coerce.number().int().positive().default(10),
   BUYER_ATTEMPT_WINDOW_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * An API request not answered within this is answered 503 (retrying is
+   * safe). Under nginx's proxy_read_timeout (5 s), so nginx never gives up first.
+   */
+  REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(3_000),
   /** Trust the X-Request-Id set by nginx as the correlation id. */
   TRUST_REQUEST_ID: booleanFlag.default(true),
   /** Fault suite only: crash at this step (platform/failpoints.ts). */

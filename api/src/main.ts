@@ -25,6 +25,7 @@ const app = createApp({
   },
   isAccepting: () => accepting,
   trustRequestId: env.TRUST_REQUEST_ID,
+  requestDeadlineMs: env.REQUEST_DEADLINE_MS,
 });
 
 // A herd arrives as thousands of connections at once: a deeper accept queue than Node's 511.

@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { api, connectToStack, http, purchase, servicePid, shardInSync, shardOf, waitFor, type HttpAnswer } from './support.js';
+import { api, connectToStack, http, purchase, servicePid, untilClusterInSync, shardOf, waitFor, type HttpAnswer } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -27,7 +27,7 @@ async function withReplicaStopped<T>(saleId: string, body: () => Promise<T>): Pr
     return await body();
   } finally {
     process.kill(pid, 'SIGCONT');
-    await shardInSync(saleKeys(saleId).sale);
+    await untilClusterInSync();
   }
 }
 

@@ -15,6 +15,7 @@ export function buildInProcessApp({ natMap }: { natMap: NatMap }) {
     readinessChecks: {},
     isAccepting: () => true,
     trustRequestId: false,
+    requestDeadlineMs: 3_000,
   });
   return { app, close: shop.close };
 }

@@ -15,7 +15,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../src/env.js';
 import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { connectToStack, servicePid, shardInSync, shardOf } from './support.js';
+import { connectToStack, servicePid, untilClusterInSync, shardOf } from './support.js';
 
 const stack = connectToStack();
 const env = loadEnv();
@@ -102,7 +102,7 @@ describe('a claim replayed after its connection dropped', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
       await shop.close();
-      await shardInSync(saleKeys(sale.id).sale);
+      await untilClusterInSync();
     }
   });
 });

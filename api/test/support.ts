@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { loadEnv } from '../src/env.js';
 import type { NewSale } from '../src/features/flash-sale/flash-sale.admin.js';
 import { connectSaleTools } from '../src/features/flash-sale/sale-tools.js';
+import { clusterInSync, shardOf as clusterShardOf } from '../../stack/src/redis-topology.js';
 
 const TestEnvSchema = z.object({
   FLASH_BASE_URL: z.url(),
@@ -120,68 +121,10 @@ export async function reconciled(stack: ReturnType<typeof connectToStack>) {
   );
 }
 
-export interface RedisNodeAddress {
-  host: string;
-  port: number;
-}
+/** The shard serving a key now, as the cluster says (stack/src/redis-topology.ts). */
+export const shardOf = (key: string) => clusterShardOf(loadEnv().REDIS_NODES, key);
 
-/**
- * The primary that serves a key's slot now and its replicas, as the cluster
- * itself reports them (CLUSTER SHARDS on a node that answers), so a test
- * never acts on a topology cached before a failover.
- */
-export async function shardOf(key: string): Promise<{ primary: RedisNodeAddress; replicas: RedisNodeAddress[] }> {
-  const { Redis } = await import('ioredis');
-  for (const seed of loadEnv().REDIS_NODES) {
-    const node = new Redis({ ...seed, lazyConnect: true, commandTimeout: 1000, maxRetriesPerRequest: 0 });
-    try {
-      await node.connect();
-      const slot = Number(await node.cluster('KEYSLOT', key));
-      const shards = (await node.call('CLUSTER', 'SHARDS')) as unknown[][];
-      for (const shard of shards) {
-        const fields = pairs(shard);
-        const ranges = fields.slots as number[];
-        let owns = false;
-        for (let i = 0; i + 1 < ranges.length; i += 2) owns ||= slot >= ranges[i]! && slot <= ranges[i + 1]!;
-        if (!owns) continue;
-        const nodes = (fields.nodes as unknown[][]).map(pairs);
-        const address = (n: Record<string, unknown>) => ({ host: String(n.ip), port: Number(n.port) });
-        const primary = nodes.find((n) => n.role === 'master' && n.health !== 'fail');
-        if (!primary) continue;
-        return {
-          primary: address(primary),
-          replicas: nodes.filter((n) => n.role === 'replica' && n.health === 'online').map(address),
-        };
-      }
-    } catch {
-      // ask the next node
-    } finally {
-      node.disconnect();
-    }
-  }
-  throw new Error(`no Redis node could say who serves ${key}`);
-}
-
-function pairs(list: unknown[]): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < list.length; i += 2) result[String(list[i])] = list[i + 1];
-  return result;
-}
-
-/** Waits until the primary serving `key` takes writes again: its replica is online and acknowledged within the last second. */
-export async function shardInSync(key: string, timeoutMs = 15_000): Promise<void> {
-  const { Redis } = await import('ioredis');
-  await waitFor(async () => {
-    const { primary } = await shardOf(key);
-    const node = new Redis({ ...primary, lazyConnect: true, commandTimeout: 1000, maxRetriesPerRequest: 0 });
-    try {
-      await node.connect();
-      const replication = await node.info('replication');
-      return /^slave\d+:.*state=online.*lag=[01]\b/m.test(replication);
-    } catch {
-      return false;
-    } finally {
-      node.disconnect();
-    }
-  }, timeoutMs, `the primary of ${key} to be in sync with its replica`);
+/** Waits until every primary takes writes again: its replica online and acknowledged within the last second. */
+export async function untilClusterInSync(timeoutMs = 15_000): Promise<void> {
+  await waitFor(async () => clusterInSync(loadEnv().REDIS_NODES), timeoutMs, 'every Redis primary to be in sync with its replica');
 }

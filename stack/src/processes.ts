@@ -13,21 +13,34 @@ export interface ServiceSpec {
   gid?: number;
   /** The signal that asks this program for a clean, prompt shutdown. */
   stopSignal?: NodeJS.Signals;
-  /** Start it again if it dies, as an orchestrator would (stateless services only). */
+  /** Start it again if it dies, as an orchestrator would (stateless services, and Redis nodes, which rejoin). */
   restart?: boolean;
 }
 
-interface Running {
+/** One end of a process, as every listener is told of it. */
+export interface ServiceExit {
+  name: string;
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;
+}
+
+interface Service {
   spec: ServiceSpec;
   child: ChildProcess;
   exited: Promise<void>;
+  /** Held down on purpose (hold()): not restarted until release(). */
+  held: boolean;
 }
 
 const STOP_TIMEOUT_MS = 15_000;
 const RESTART_DELAY_MS = 500;
 
 export class Supervisor {
-  private readonly running: Running[] = [];
+  /** In start order; a restarted service keeps its place. */
+  private readonly services = new Map<string, Service>();
+  private readonly exitListeners = new Set<(exit: ServiceExit) => void>();
   private stopping = false;
 
   constructor(
@@ -72,13 +85,17 @@ export class Supervisor {
     const pidFile = join(this.pidDir, `${spec.name}.pid`);
     // "<pid> <stop signal>", so a later run can stop it the way it likes to be stopped.
     if (child.pid) writeFileSync(pidFile, `${child.pid} ${spec.stopSignal ?? 'SIGTERM'}`);
-    const exited = new Promise<void>((resolve) => {
+    const service: Service = { spec, child, exited: Promise.resolve(), held: false };
+    service.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         rmSync(pidFile, { force: true });
-        if (!this.stopping) {
+        for (const listener of this.exitListeners) {
+          listener({ name: spec.name, pid: child.pid ?? 0, code, signal, at: Date.now() });
+        }
+        if (!this.stopping && !service.held) {
           const restart = spec.restart ? `; restarting in ${RESTART_DELAY_MS} ms` : '';
           this.report(`! ${spec.name} exited (${signal ?? `code ${code}`})${restart}; see ${join(this.logDir, `${spec.name}.log`)}`);
-          if (spec.restart) setTimeout(() => this.stopping || this.start(spec), RESTART_DELAY_MS);
+          if (spec.restart) setTimeout(() => this.stopping || service.held || this.start(spec), RESTART_DELAY_MS);
         }
         resolve();
       });
@@ -87,21 +104,61 @@ export class Supervisor {
         resolve();
       });
     });
-    this.running.push({ spec, child, exited });
+    this.services.set(spec.name, service);
     return child;
+  }
+
+  /** The running process of a service, if it is up. */
+  pid(name: string): number | null {
+    const child = this.services.get(name)?.child;
+    return child && child.exitCode === null && child.signalCode === null ? (child.pid ?? null) : null;
+  }
+
+  /** Tells `listener` of every process that ends, expected or not. Returns a way to stop listening. */
+  onExit(listener: (exit: ServiceExit) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  /**
+   * Takes a service down and keeps it down until release(): with its stop
+   * signal, or with `signal` (SIGKILL: a crash). Resolves once it has exited.
+   */
+  async hold(name: string, signal?: NodeJS.Signals): Promise<void> {
+    const service = this.require(name);
+    service.held = true;
+    const { child, spec, exited } = service;
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal ?? spec.stopSignal ?? 'SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Starts a held service again, as it was first started. */
+  release(name: string): void {
+    const service = this.require(name);
+    if (!service.held) return;
+    service.held = false;
+    this.start(service.spec);
+  }
+
+  private require(name: string): Service {
+    const service = this.services.get(name);
+    if (!service) throw new Error(`no service named ${name}`);
+    return service;
   }
 
   /** Stops everything, last started first. A supervisor is done once stopped. */
   async stopAll(): Promise<void> {
     this.stopping = true;
-    for (const { spec, child, exited } of [...this.running].reverse()) {
+    for (const { spec, child, exited } of [...this.services.values()].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
       child.kill(spec.stopSignal ?? 'SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
     }
-    this.running.length = 0;
+    this.services.clear();
   }
 }
 

@@ -1,12 +1,15 @@
 /**
  * Everything `npm test` proves, in order: typecheck, lint, then a throwaway
  * stack on its own ports and state folder, every vitest project against it
- * (unit, web components, integration, end-to-end), and the stack stopped.
- * Ends with one line: "N passed, N failed".
+ * (unit, web components, integration, end-to-end, load smoke), the short
+ * fault suite (chaos/), which breaks the stack on purpose and so comes last,
+ * and the stack stopped. Ends with one line: "N passed, N failed".
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { runScenarios, type StackHandle } from '../../chaos/runner.js';
+import { SCENARIOS } from '../../chaos/scenarios.js';
 import { REPO_ROOT, loadStackConfig, serviceEnv } from './config.js';
 import { Supervisor } from './processes.js';
 import { startStack } from './stack.js';
@@ -53,7 +56,7 @@ export async function runTestCommand(): Promise<number> {
   // A test run that was killed may have left its processes: stop them before wiping their pid files.
   await new Supervisor(config.logDir, join(config.stateDir, 'pids'), say).reapLeftovers();
   rmSync(config.stateDir, { recursive: true, force: true });
-  const stack = await startStack(config, say);
+  const stack: StackHandle = { config, running: await startStack(config, say) };
   const reportFile = join(config.stateDir, 'vitest-report.json');
   try {
     say('\n==> vitest: unit, web, integration and end-to-end suites');
@@ -65,9 +68,14 @@ export async function runTestCommand(): Promise<number> {
       FLASH_STATE_DIR: config.stateDir,
       FLASH_STACK_ENV: JSON.stringify(TEST_STACK_ENV),
     });
+    say('\n==> the fault suite, short versions (npm run chaos runs them all, at full length)');
+    for (const result of await runScenarios(stack, SCENARIOS.filter((s) => s.smoke), { smoke: true, say })) {
+      if (result.violations.length === 0) passed += 1;
+      else failed += 1;
+    }
   } finally {
     say('\n==> stopping the test stack');
-    await stack.stop();
+    await stack.running.stop();
   }
   const leftovers = readdirSync(join(config.stateDir, 'pids'));
   if (leftovers.length === 0) passed += 1;

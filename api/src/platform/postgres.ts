@@ -20,7 +20,9 @@ export function createPgPool(env: Env, applicationName: string, logger: Logger):
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
-  pool.on('error', (error) => logger.warn({ err: error }, 'an idle Postgres connection failed; the pool replaces it'));
+  pool.on('error', (error: Error & { code?: string }) =>
+    logger.warn({ error: error.message, code: error.code }, 'an idle Postgres connection failed; the pool replaces it'),
+  );
   return pool;
 }
 

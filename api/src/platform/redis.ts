@@ -17,6 +17,10 @@ export function createRedis(env: Env, connectionName: string, natMap?: NatMap): 
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 200,
       clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      // Besides following MOVED, re-read the slots now and then: a client
+      // that only pipelines (pipelines with writes are not redirected) still
+      // learns of a failover.
+      slotsRefreshInterval: 5_000,
       ...(natMap && { natMap }),
       redisOptions: {
         connectionName,

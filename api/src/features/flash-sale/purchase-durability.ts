@@ -66,10 +66,23 @@ export function judgeRound(
 export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: DurabilityOptions): DurabilityCheck {
   const lanes = new Map<string, Waiter[]>();
 
-  /** One round; null when the pipeline failed anywhere (a redirection, a refused write, a timeout). */
-  const readDurably = async (saleId: string, reads: RoundReads) => {
+  const once = async (saleId: string, reads: RoundReads) => {
     const probe = saleKeys(saleId).replicationProbe;
-    const results = await reads(redis.pipeline()).incr(probe).wait(replicas, timeoutMs).exec().catch(() => null);
+    return reads(redis.pipeline()).incr(probe).wait(replicas, timeoutMs).exec().catch(() => null);
+  };
+
+  /**
+   * One round; null when the pipeline failed anywhere (a refused write, a
+   * timeout). ioredis does not redirect a pipeline that writes, so a round
+   * sent to a node that no longer serves the slot learns the new topology
+   * and is sent once more.
+   */
+  const readDurably = async (saleId: string, reads: RoundReads) => {
+    let results = await once(saleId, reads);
+    if (results?.some(([error]) => error && /^(MOVED|ASK) /.test(error.message))) {
+      await new Promise<void>((resolve) => redis.refreshSlotsCache(() => resolve()));
+      results = await once(saleId, reads);
+    }
     if (!results || results.some(([error]) => error)) return null;
     const replies = results.slice(0, -2).map(([, reply]) => reply);
     return { replies, durable: Number(results.at(-1)![1]) >= replicas };

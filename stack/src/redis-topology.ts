@@ -1,0 +1,102 @@
+/**
+ * Who serves what in the Redis Cluster, as the cluster itself says right now
+ * (CLUSTER SHARDS on the first node that answers), never a client's cached
+ * view: after a failover, tests and the fault suite act on the truth.
+ */
+import { Redis } from 'ioredis';
+
+export interface RedisNodeAddress {
+  host: string;
+  port: number;
+}
+
+export interface Shard {
+  primary: RedisNodeAddress;
+  /** Replicas whose link to the primary is up. */
+  replicas: RedisNodeAddress[];
+  slots: [from: number, to: number][];
+}
+
+async function withNode<T>(node: RedisNodeAddress, use: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis({ ...node, lazyConnect: true, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await use(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+const pairs = (list: unknown[]) => {
+  const result: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) result[String(list[i])] = list[i + 1];
+  return result;
+};
+
+/** The shards as the first reachable node sees them. */
+export async function clusterShards(nodes: RedisNodeAddress[]): Promise<Shard[]> {
+  for (const node of nodes) {
+    try {
+      return await withNode(node, async (client) => {
+        const shards = (await client.call('CLUSTER', 'SHARDS')) as unknown[][];
+        return shards.flatMap((raw) => {
+          const shard = pairs(raw);
+          const members = (shard.nodes as unknown[][]).map(pairs);
+          const address = (member: Record<string, unknown>) => ({ host: String(member.ip), port: Number(member.port) });
+          const primary = members.find((member) => member.role === 'master' && member.health !== 'fail');
+          const ranges = (shard.slots as number[]) ?? [];
+          const slots: [number, number][] = [];
+          for (let i = 0; i + 1 < ranges.length; i += 2) slots.push([ranges[i]!, ranges[i + 1]!]);
+          if (!primary || slots.length === 0) return [];
+          const replicas = members.filter((member) => member.role === 'replica' && member.health === 'online').map(address);
+          return [{ primary: address(primary), replicas, slots }];
+        });
+      });
+    } catch {
+      // ask the next node
+    }
+  }
+  throw new Error('no Redis node answered CLUSTER SHARDS');
+}
+
+/** The shard serving a key's slot. */
+export async function shardOf(nodes: RedisNodeAddress[], key: string): Promise<Shard> {
+  const slot = await slotOf(nodes, key);
+  const shard = (await clusterShards(nodes)).find((s) => s.slots.some(([from, to]) => slot >= from && slot <= to));
+  if (!shard) throw new Error(`no shard serves slot ${slot} (${key})`);
+  return shard;
+}
+
+async function slotOf(nodes: RedisNodeAddress[], key: string): Promise<number> {
+  for (const node of nodes) {
+    try {
+      return await withNode(node, async (client) => Number(await client.cluster('KEYSLOT', key)));
+    } catch {
+      // ask the next node
+    }
+  }
+  throw new Error('no Redis node answered CLUSTER KEYSLOT');
+}
+
+/**
+ * True when every node answers with cluster_state:ok and every primary takes
+ * writes: its replica is online and acknowledged within the last second.
+ */
+export async function clusterInSync(nodes: RedisNodeAddress[], expectedShards = 3): Promise<boolean> {
+  try {
+    for (const node of nodes) {
+      const state = await withNode(node, (client) => client.cluster('INFO'));
+      if (!String(state).includes('cluster_state:ok')) return false;
+    }
+    const shards = await clusterShards(nodes);
+    if (shards.length !== expectedShards) return false;
+    for (const shard of shards) {
+      const replication = await withNode(shard.primary, (client) => client.info('replication'));
+      if (!/^role:master/m.test(replication) || !/^slave\d+:.*state=online.*lag=[01]\b/m.test(replication)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
