@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadEnv } from '../api/src/env.js';
 import { saleKeys } from '../api/src/features/flash-sale/flash-sale.logic.js';
 import { connectSaleTools } from '../api/src/features/flash-sale/sale-tools.js';
+import { createLogger } from '../api/src/platform/logger.js';
 import { serviceEnv, type StackConfig } from '../stack/src/config.js';
 import type { ServiceExit } from '../stack/src/processes.js';
 import { clusterInSync, shardOf } from '../stack/src/redis-topology.js';
@@ -56,7 +57,8 @@ export async function runScenarios(
 ): Promise<ScenarioResult[]> {
   const { config } = handle;
   await healLeftoverPartition(config);
-  const tools = connectSaleTools(loadEnv({ ...process.env, ...serviceEnv(config), LOG_LEVEL: 'silent' }), 'chaos');
+  // Its own connections see the faults too (a Postgres stop drops them): that is expected, not worth a line.
+  const tools = connectSaleTools(loadEnv({ ...process.env, ...serviceEnv(config) }), 'chaos', createLogger('chaos', 'error', 2));
   const urls = {
     apiReadiness: config.apiPorts.map((port) => `http://127.0.0.1:${port}/readyz`),
     reconcilerHealth: `http://127.0.0.1:${config.RECONCILER_PORT}/healthz`,

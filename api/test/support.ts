@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { loadEnv } from '../src/env.js';
 import type { NewSale } from '../src/features/flash-sale/flash-sale.admin.js';
 import { connectSaleTools } from '../src/features/flash-sale/sale-tools.js';
+import { createLogger } from '../src/platform/logger.js';
 import { clusterInSync, shardOf as clusterShardOf } from '../../stack/src/redis-topology.js';
 
 const TestEnvSchema = z.object({
@@ -21,7 +22,8 @@ const TestEnvSchema = z.object({
 export const testEnv = TestEnvSchema.parse(process.env);
 
 export function connectToStack() {
-  const tools = connectSaleTools(loadEnv(), 'integration-test');
+  // Tests provoke failures on purpose; a test that fails says why itself.
+  const tools = connectSaleTools(loadEnv(), 'integration-test', createLogger('integration-test', 'silent', 2));
   return {
     ...tools,
     /** Replaces whatever sale is current: each test works on a sale of its own. */
