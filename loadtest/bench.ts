@@ -8,6 +8,7 @@
  *   5. peak RSS of each replica and reconcile lag under the herd
  * plus where the CPU goes (per process, and a --cpu-prof of one replica).
  * Settings: BENCH_RUNS (3), BENCH_SECONDS (8), BENCH_VUS (1000), BENCH_CLAIM_CONCURRENCY (50).
+ * `npm run bench -- --redis` measures only what a promise costs in Redis (loadtest/redis-cost.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -22,6 +23,7 @@ import { userIds } from '../stack/src/system.js';
 import { createSale, runK6, runScenario, stopK6Runs, type K6Summary, type LoadTarget } from './harness.js';
 import { K6_VERSION, ensureK6 } from './k6.js';
 import { connectShopStore } from '../api/src/features/flash-sale/shop-store.js';
+import { measureRedisCost } from './redis-cost.js';
 import { createPgClaim } from './pg-claim.js';
 import { counterSum, scrape } from './prom.js';
 import { BENCH_STACK_ENV, buildIfNeeded, say, targetFor, withStack } from './stacks.js';
@@ -1194,7 +1196,8 @@ async function render(file: string): Promise<number> {
 }
 
 const [flag, file] = process.argv.slice(2);
-(flag === '--render' && file ? render(file) : main()).then(
+const chosen = flag === '--render' && file ? render(file) : flag === '--redis' ? measureRedisCost() : main();
+chosen.then(
   (code) => process.exit(code),
   (error: unknown) => {
     say(`✗ benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

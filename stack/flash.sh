@@ -14,6 +14,9 @@ command -v redis-server >/dev/null || missing+=(redis-server redis-tools)
 command -v nginx >/dev/null || missing+=(nginx-light)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 if [ "$command" = start ] && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
+if [ "$command" = start ] && ! command -v prometheus-redis-exporter >/dev/null; then missing+=(prometheus-redis-exporter); fi
+# The alert rules' unit tests run promtool, which comes with Prometheus.
+if [ "$command" = test ] && ! command -v promtool >/dev/null; then missing+=(prometheus); fi
 if [ "$command" = bench ] && ! command -v wrk >/dev/null; then missing+=(wrk); fi
 if [ "$command" = test ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 # The fault suite (and its short version in the test run) cuts Redis nodes apart with nftables.

@@ -8,7 +8,9 @@
 #   redis-cluster.sh init   Wait until every node answers; if no node has
 #                           joined a cluster yet, form one; if all have, repair
 #                           the addresses they hold for each other. Then wait
-#                           until every node reports cluster_state:ok. Exits
+#                           until every node reports cluster_state:ok and
+#                           every primary counts its replica as in sync (it
+#                           takes no write before: min-replicas-to-write). Exits
 #                           non-zero on a mixed state (some nodes in a cluster,
 #                           some empty): that needs a person, see k8s/README.md.
 #   redis-cluster.sh heal   Loop: repair the addresses held by one node.
@@ -96,6 +98,14 @@ until_true() {
 answers_ping() { [ "$(cli "$1" PING)" = PONG ]; }
 cluster_ok() { [ "$(info_field "$1" cluster_state)" = ok ]; }
 
+# replication_field HOST FIELD: one field of INFO replication.
+replication_field() { cli "$1" INFO replication | awk -F: -v key="$2" '$1 == key { print $2 }'; }
+
+# writable HOST: a replica, or a primary that counts a replica in sync.
+writable() {
+  [ "$(replication_field "$1" role)" = slave ] || [ "$(replication_field "$1" min_slaves_good_slaves)" -ge 1 ] 2>/dev/null
+}
+
 init() {
   for node in $HOSTS; do
     until_true 180 "$node to answer" answers_ping "$node"
@@ -134,6 +144,9 @@ init() {
 
   for node in $HOSTS; do
     until_true 180 "cluster_state:ok on $node" cluster_ok "$node"
+  done
+  for node in $HOSTS; do
+    until_true 180 "$node to take writes (its replica in sync)" writable "$node"
   done
   log "cluster is ok"
 }

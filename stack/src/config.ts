@@ -17,7 +17,9 @@ const StackSchema = z.object({
   PG_PORT: port.default(5433),
   RECONCILER_PORT: port.default(9464),
   PROMETHEUS_PORT: port.default(9090),
-  /** Prometheus is started when installed; set false to skip it. */
+  /** redis_exporter, started with Prometheus. */
+  REDIS_EXPORTER_PORT: port.default(9121),
+  /** Prometheus (and redis_exporter) are started when installed; set false to skip them. */
   PROMETHEUS: flag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Create a demo sale at start when no sale exists yet. */

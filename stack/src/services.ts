@@ -246,10 +246,18 @@ export async function startPrometheus(config: StackConfig, supervisor: Superviso
     report('  skipped (not installed, or PROMETHEUS=false)');
     return;
   }
-  // prometheus.yml reads its targets from targets/*.json beside it: here, the local ports.
+  // One redis_exporter for every node: Prometheus asks it for each in turn (/scrape?target=).
+  const exporterAddress = `127.0.0.1:${config.REDIS_EXPORTER_PORT}`;
+  supervisor.start({
+    name: 'redis-exporter',
+    command: 'prometheus-redis-exporter',
+    args: ['-web.listen-address', exporterAddress],
+    restart: true,
+  });
+  // prometheus.yml reads its targets from targets/ beside it: here, the local addresses.
   const root = join(config.stateDir, 'prometheus');
   mkdirSync(join(root, 'data'), { recursive: true });
-  mkdirSync(join(root, 'targets'), { recursive: true });
+  mkdirSync(join(root, 'targets', 'redis'), { recursive: true });
   writeFileSync(
     join(root, 'targets', 'local.json'),
     JSON.stringify([
@@ -257,7 +265,15 @@ export async function startPrometheus(config: StackConfig, supervisor: Superviso
       { targets: [`127.0.0.1:${config.RECONCILER_PORT}`], labels: { job: 'flashflow-reconciler' } },
     ]),
   );
-  copyFileSync(join(REPO_ROOT, 'observability/prometheus/prometheus.yml'), join(root, 'prometheus.yml'));
+  writeFileSync(
+    join(root, 'targets', 'redis', 'local.json'),
+    JSON.stringify([
+      { targets: config.redisNodes.map(({ host, port }) => `redis://${host}:${port}`), labels: { __exporter: exporterAddress } },
+    ]),
+  );
+  for (const file of ['prometheus.yml', 'alerts.yml']) {
+    copyFileSync(join(REPO_ROOT, 'observability/prometheus', file), join(root, file));
+  }
   supervisor.start({
     name: 'prometheus',
     command: binary.trim(),

@@ -50,6 +50,7 @@ export async function runTestCommand(): Promise<number> {
   };
   await check('typecheck', 'npm', ['run', '--silent', 'typecheck']);
   await check('lint', 'npm', ['run', '--silent', 'lint']);
+  await check('alert rules (promtool test rules)', 'promtool', ['test', 'rules', 'observability/prometheus/alerts.test.yml']);
 
   const config = loadStackConfig({ ...process.env, ...TEST_STACK_ENV });
   say(`\n==> starting a test stack in ${config.stateDir}`);

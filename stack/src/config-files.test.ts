@@ -1,0 +1,37 @@
+/**
+ * Facts the services' defaults share with config files elsewhere: a change to
+ * one side must follow on the other, or this fails.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadEnv } from '../../api/src/env.js';
+
+const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+/** The value of an nginx or Redis directive: `name value` or `name value;`. */
+const directive = (text: string, name: string) => text.match(new RegExp(`^\\s*${name}\\s+(\\S+?);?$`, 'm'))?.[1];
+const bytes = (size: string) => {
+  const [, amount, unit] = /^(\d+)(mb|gb|Mi|Gi)$/.exec(size) ?? [];
+  const scale = { mb: 2 ** 20, Mi: 2 ** 20, gb: 2 ** 30, Gi: 2 ** 30 }[unit as 'mb'];
+  if (!amount || !scale) throw new Error(`not a size: ${size}`);
+  return Number(amount) * scale;
+};
+
+describe('the services’ defaults and the config files', () => {
+  const defaults = loadEnv({});
+  const redisConf = repoFile('stack/redis/redis-node.conf');
+
+  it('answer every API request before nginx gives up on it', () => {
+    const nginxTimeout = directive(repoFile('nginx/snippets/proxy-to-api.conf'), 'proxy_read_timeout');
+    expect(nginxTimeout).toMatch(/^\d+s$/);
+    expect(defaults.REQUEST_DEADLINE_MS).toBeLessThan(Number(nginxTimeout!.slice(0, -1)) * 1000);
+  });
+
+  it('ask for exactly the replicas each Redis primary insists on before it takes a write', () => {
+    expect(Number(directive(redisConf, 'min-replicas-to-write'))).toBe(defaults.REDIS_MIN_REPLICA_ACKS);
+  });
+
+  it('give each Redis container twice its maxmemory, room for an AOF rewrite', () => {
+    const limit = /limits:\s*\n\s*memory:\s*(\S+)/.exec(repoFile('k8s/redis.yaml'))?.[1];
+    expect(bytes(limit!)).toBeGreaterThanOrEqual(2 * bytes(directive(redisConf, 'maxmemory')!));
+  });
+});
