@@ -20,7 +20,7 @@ const EnvSchema = z.object({
   /** Seed nodes of the Redis Cluster; the client discovers the rest. */
   REDIS_NODES: z
     .string()
-    .default('127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003')
+    .default('127.0.2.1:7001,127.0.2.2:7002,127.0.2.3:7003')
     .transform((value) => value.split(',').map((node) => node.trim()))
     .pipe(z.array(hostPort).min(1)),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),

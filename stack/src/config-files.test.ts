@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../api/src/env.js';
+import { loadStackConfig } from './config.js';
 
 const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 /** The value of an nginx or Redis directive: `name value` or `name value;`. */
@@ -19,6 +20,12 @@ const bytes = (size: string) => {
 describe('the services’ defaults and the config files', () => {
   const defaults = loadEnv({});
   const redisConf = repoFile('stack/redis/redis-node.conf');
+
+  it('point at the local shop, as npm start runs it', () => {
+    const shop = loadStackConfig({});
+    expect(defaults.REDIS_NODES).toEqual(shop.redisNodes.slice(0, defaults.REDIS_NODES.length));
+    expect(defaults.DATABASE_URL).toBe(shop.databaseUrl);
+  });
 
   it('answer every API request before nginx gives up on it', () => {
     const nginxTimeout = directive(repoFile('nginx/snippets/proxy-to-api.conf'), 'proxy_read_timeout');

@@ -151,7 +151,7 @@ export function saleKeys(saleId: string) {
     sale: `flash:${tag}:sale`,
     buyers: `flash:${tag}:buyers`,
     purchases: `flash:${tag}:purchases`,
-    /** Written before each WAIT for replicas, so the WAIT covers the sale's purchases (see replication-barrier.ts). */
+    /** Written before each WAIT for replicas, so the WAIT covers everything the node held (purchase-durability.ts). */
     replicationProbe: `flash:${tag}:replication-probe`,
     /** A buyer's attempt counter, named by a digest so the buyer id itself never reaches a key. */
     attempts: (buyerDigest: string) => `flash:${tag}:attempts:${buyerDigest}`,
