@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Every suite in one run. Unit and web tests need nothing running; the
+ * Every suite in one run. The api, unit and web tests need nothing running
+ * (`npm run test:unit` runs just those); the
  * integration, end-to-end and k6 smoke suites expect the stack that `npm test`
  * starts (stack/src/test-run.ts) and run one after the other, one file at a
  * time, because they move the shared "current sale".
@@ -9,10 +10,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
+      { extends: './api/vitest.config.ts', root: './api', test: { name: 'api', sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'unit',
-          include: ['api/src/**/*.test.ts', 'stack/src/**/*.test.ts'],
+          include: ['stack/src/**/*.test.ts', 'loadtest/**/*.unit.test.ts', 'chaos/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
         },

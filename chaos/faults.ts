@@ -4,10 +4,10 @@
  * the whole stack stopped and started, and a crash injected into a command.
  */
 import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, serviceEnv, type StackConfig } from '../stack/src/config.js';
 import type { RedisNodeAddress } from '../stack/src/redis-topology.js';
+import { FLASHFLOW } from '../stack/src/services.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -59,8 +59,8 @@ export async function healLeftoverPartition(config: StackConfig): Promise<void> 
 export async function crashedSaleCreate(config: StackConfig, failpoint: string): Promise<{ signal: string | null; stderr: string }> {
   try {
     await execFileAsync(
-      process.execPath,
-      [join(REPO_ROOT, 'api/dist/cli/sale.js'), 'create', '--stock', '10', '--starts-in', '0s', '--duration', '5m', '--replace'],
+      FLASHFLOW,
+      ['sale', 'create', '--stock', '10', '--starts-in', '0s', '--duration', '5m', '--replace'],
       { env: { ...process.env, ...serviceEnv(config), FLASH_FAILPOINT: failpoint }, cwd: REPO_ROOT },
     );
     return { signal: null, stderr: '' };

@@ -143,7 +143,7 @@ async function runOne(
   const load = startLoad(config.baseUrl, `chaos-${scenario.name}-${sale.id.slice(0, 8)}`, scenario.rate);
   const window = { faultStart: Number.POSITIVE_INFINITY, faultEnd: Number.POSITIVE_INFINITY };
   const context: ScenarioContext = {
-    shard: () => shardOf(config.redisNodes, saleKeys(sale.id).sale),
+    shard: (without) => shardOf(config.redisNodes, saleKeys(sale.id).sale, without),
     redisService: redisServiceName,
     apiServices: config.apiPorts.map((port) => `api-${port}`),
     herd: (count) => load.herd(count),

@@ -5,13 +5,13 @@
  * runner (run.ts) then checks the invariants (verify.ts).
  */
 import type { StackConfig } from '../stack/src/config.js';
-import type { Shard } from '../stack/src/redis-topology.js';
+import type { RedisNodeAddress, Shard } from '../stack/src/redis-topology.js';
 import { crashedSaleCreate, partition } from './faults.js';
 import type { Expectations } from './verify.js';
 
 export interface ScenarioContext {
-  /** The sale's shard as the cluster says now. */
-  shard(): Promise<Shard>;
+  /** The sale's shard as the cluster says now; `without` leaves a node out of the asking (it may be cut off or hung). */
+  shard(without?: RedisNodeAddress): Promise<Shard>;
   /** The supervisor's name for the Redis node at this address. */
   redisService(node: { port: number }): string;
   apiServices: string[];
@@ -58,7 +58,7 @@ export interface Scenario {
 /** Waits until the shard serving the sale is served by another node than `old`. */
 async function failedOver(context: ScenarioContext, old: Shard) {
   await context.waitFor(
-    async () => (await context.shard().catch(() => old)).primary.host !== old.primary.host,
+    async () => (await context.shard(old.primary).catch(() => old)).primary.host !== old.primary.host,
     30_000,
     `the replica of ${old.primary.host}:${old.primary.port} to be promoted`,
   );

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../stack/src/config.js';
+import { FLASHFLOW } from '../stack/src/services.js';
 import { ensureK6 } from './k6.js';
 import { counterSum, histogram, histogramDelta, quantile, scrape, type Histogram, type Sample } from './prom.js';
 import type { ScenarioPlan } from './suite.js';
@@ -75,9 +76,9 @@ export function stopK6Runs(): void {
 /** The operator command, exactly as an operator runs it (replacing the sale before); returns the new sale's id. */
 export async function createSale(stores: StoreCoordinates, stock: number, product: string): Promise<string> {
   const { stdout } = await execFileAsync(
-    process.execPath,
+    FLASHFLOW,
     [
-      join(REPO_ROOT, 'api/dist/cli/sale.js'),
+      'sale',
       'create',
       '--stock', String(stock),
       '--starts-in', '0s',

@@ -41,7 +41,7 @@ export const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The API and web page are served from dist/: build them as `npm start` does (LOADTEST_SKIP_BUILD=1 to skip). */
 export async function buildIfNeeded(): Promise<void> {
-  const built = existsSync(join(REPO_ROOT, 'api/dist/cli/sale.js')) && existsSync(join(REPO_ROOT, 'web/dist/index.html'));
+  const built = existsSync(join(REPO_ROOT, 'api/dist/flashflow.js')) && existsSync(join(REPO_ROOT, 'web/dist/index.html'));
   if (process.env.LOADTEST_SKIP_BUILD === '1' && built) return;
   say('==> building the API and the web page (npm run build)');
   await new Promise<void>((resolve, reject) => {

@@ -49,7 +49,7 @@ if [ "$command" = test ] && ! .flash/venv/bin/st --version 2>/dev/null | grep -q
   .flash/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-if [ "$command" != stop ] && [ "$command" != sale ] || [ ! -f api/dist/main.js ]; then
+if [ "$command" != stop ] && [ "$command" != sale ] || [ ! -f api/dist/flashflow.js ]; then
   say 'building the API and the web page'
   npm run --silent build
 fi

@@ -1,14 +1,13 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
-import { requestId, type RequestIdVariables } from 'hono/request-id';
+import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import { ApiError, errorBody, type ErrorCode } from './errors.js';
 import { registerFlashSaleRoutes } from './features/flash-sale/flash-sale.routes.js';
 import type { RedisSaleStore } from './features/flash-sale/flash-sale.redis.js';
+import type { AppEnv } from './app-env.js';
 import type { Logger } from './platform/logger.js';
 import type { ApiMetrics } from './platform/metrics.js';
-
-export type AppEnv = { Variables: RequestIdVariables };
 
 export interface AppDependencies {
   store: RedisSaleStore;
@@ -23,15 +22,21 @@ export interface AppDependencies {
   requestDeadlineMs: number;
 }
 
-/** Paths the API serves and the methods each allows, for 405 answers with an Allow header. */
-const ALLOWED_METHODS: Record<string, string> = {
-  '/api/v1/flash-sales/current': 'GET, HEAD',
-  '/api/v1/flash-sales/current/purchase': 'GET, HEAD, POST',
-  '/api/v1/openapi.json': 'GET, HEAD',
-  '/healthz': 'GET, HEAD',
-  '/readyz': 'GET, HEAD',
-  '/metrics': 'GET, HEAD',
-};
+/**
+ * The methods each path answers (HEAD wherever GET), read from the app's own
+ * routes: the Allow header of a 405, and nginx's copy (stack/src/nginx-config.ts).
+ */
+export function allowedMethods(app: { routes: { method: string; path: string }[] }): Record<string, string> {
+  const byPath = new Map<string, Set<string>>();
+  for (const { method, path } of app.routes) {
+    if (method === 'ALL' || path.includes('*')) continue;
+    const methods = byPath.get(path) ?? new Set<string>();
+    methods.add(method);
+    if (method === 'GET') methods.add('HEAD');
+    byPath.set(path, methods);
+  }
+  return Object.fromEntries([...byPath].map(([path, methods]) => [path, [...methods].sort().join(', ')]));
+}
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   400: 'VALIDATION_ERROR',
@@ -43,12 +48,37 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Failures of Redis or Postgres: the shopper should retry, so these answer 503, not 500. */
+/** Probes of one replica, on its own port (nginx does not route them): described in the OpenAPI document too. */
+const liveness = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'The replica process is alive (touches nothing)',
+  responses: {
+    200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).openapi('Liveness') } } },
+  },
+});
+
+const ReadinessSchema = z
+  .object({
+    status: z.enum(['ok', 'unavailable']),
+    checks: z.record(z.string(), z.enum(['ok', 'unreachable', 'draining'])),
+  })
+  .openapi('Readiness');
+
+const readiness = createRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'What this replica’s requests need (Redis) is reachable, and it is not draining',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
+    503: { description: 'Not ready: which check failed, or draining', content: { 'application/json': { schema: ReadinessSchema } } },
+  },
+});
+
+/** Failures of Redis: the shopper should retry, so these answer 503, not 500. */
 function isDependencyFailure(error: Error): boolean {
   return (
-    ['ReplyError', 'ClusterAllFailedError', 'MaxRetriesPerRequestError', 'DatabaseError'].includes(
-      error.name,
-    ) ||
+    ['ReplyError', 'ClusterAllFailedError', 'MaxRetriesPerRequestError'].includes(error.name) ||
     /timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING/.test(
       error.message,
     )
@@ -89,17 +119,17 @@ export function createApp(deps: AppDependencies) {
   // shopper hears 503 (and retries, which is safe) before that.
   app.use('/api/*', timeout(deps.requestDeadlineMs, new HTTPException(503)));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' as const }));
+  app.openapi(liveness, (c) => c.json({ status: 'ok' as const }, 200));
 
-  app.get('/readyz', async (c) => {
-    if (!deps.isAccepting()) return c.json({ status: 'unavailable' as const, checks: { server: 'draining' } }, 503);
+  app.openapi(readiness, async (c) => {
+    if (!deps.isAccepting()) return c.json({ status: 'unavailable' as const, checks: { server: 'draining' as const } }, 503);
     const entries = Object.entries(deps.readinessChecks);
     const results = await Promise.allSettled(entries.map(([, check]) => check()));
     const checks = Object.fromEntries(
-      entries.map(([name], i) => [name, results[i]?.status === 'fulfilled' ? 'ok' : 'unreachable']),
+      entries.map(([name], i) => [name, results[i]?.status === 'fulfilled' ? ('ok' as const) : ('unreachable' as const)]),
     );
     const ready = results.every((result) => result.status === 'fulfilled');
-    return c.json({ status: ready ? ('ok' as const) : ('unavailable' as const), checks }, ready ? 200 : 503);
+    return ready ? c.json({ status: 'ok' as const, checks }, 200) : c.json({ status: 'unavailable' as const, checks }, 503);
   });
 
   app.get('/metrics', async (c) => {
@@ -118,8 +148,9 @@ export function createApp(deps: AppDependencies) {
     },
   });
 
+  const methods = allowedMethods(app);
   app.notFound((c) => {
-    const allowed = ALLOWED_METHODS[c.req.path];
+    const allowed = methods[c.req.path];
     const error = allowed ? new ApiError('METHOD_NOT_ALLOWED') : new ApiError('NOT_FOUND');
     if (allowed) c.header('Allow', allowed);
     return c.json(errorBody(error, c.var.requestId), error.status as 404 | 405);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SaleRequestSchema } from './features/flash-sale/flash-sale.logic.js';
 import { FAILPOINTS } from './platform/failpoints.js';
 
 const hostPort = z
@@ -13,7 +14,7 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
@@ -54,6 +55,12 @@ const EnvSchema = z.object({
   REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(3_000),
   /** Trust the X-Request-Id set by nginx as the correlation id. */
   TRUST_REQUEST_ID: booleanFlag.default(true),
+  /** `sale ensure` creates this demo sale when the shop has no sale at all; false: none. */
+  DEMO_SALE: booleanFlag.default(true),
+  DEMO_SALE_STOCK: SaleRequestSchema.shape.stock.prefault('100'),
+  DEMO_SALE_STARTS_IN: SaleRequestSchema.shape.startsInMs.prefault('1m'),
+  DEMO_SALE_DURATION: SaleRequestSchema.shape.durationMs.prefault('1h'),
+  DEMO_SALE_PRODUCT: SaleRequestSchema.shape.productName,
   /** Fault suite only: crash at this step (platform/failpoints.ts). */
   FLASH_FAILPOINT: z.enum(FAILPOINTS).optional(),
 });

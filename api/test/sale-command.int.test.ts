@@ -10,7 +10,7 @@ import { connectToStack, purchase, reconciled, servicePid } from './support.js';
 const stack = connectToStack();
 afterAll(() => stack.close());
 
-const CLI = fileURLToPath(new URL('../dist/cli/sale.js', import.meta.url));
+const FLASHFLOW = fileURLToPath(new URL('../bin/flashflow', import.meta.url));
 
 async function sale(...args: string[]) {
   return saleWith({}, ...args);
@@ -18,7 +18,7 @@ async function sale(...args: string[]) {
 
 async function saleWith(env: Record<string, string>, ...args: string[]) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(FLASHFLOW, ['sale', ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
@@ -72,12 +72,11 @@ describe('sale report', () => {
 });
 
 describe('sale ensure (what every start runs)', () => {
-  const demo = ['--demo-stock', '50', '--demo-starts-in', '0s', '--demo-duration', '1h'];
 
   it('resumes the running sale instead of creating or resetting one', async () => {
     const created = await stack.createSale({ stock: 3 });
     expect((await purchase('resume.buyer')).status).toBe(201);
-    const result = await sale('ensure', ...demo);
+    const result = await sale('ensure');
     expect(JSON.parse(result.stdout)).toEqual({ saleId: created.id, created: false });
     expect((await stack.store.snapshot(created.id))?.remaining).toBe(2);
   });
@@ -89,7 +88,7 @@ describe('sale ensure (what every start runs)', () => {
     const keys = saleKeys(created.id);
     await stack.redis.del(keys.sale, keys.buyers); // the purchases stream stays: it is already reconciled
 
-    const result = await sale('ensure', ...demo);
+    const result = await sale('ensure');
     expect(JSON.parse(result.stdout)).toEqual({ saleId: created.id, created: false });
     expect((await stack.store.snapshot(created.id))?.remaining).toBe(2);
     const again = await purchase('survivor');
@@ -135,7 +134,6 @@ describe('sale create while a sale is live or upcoming', () => {
 });
 
 describe('sale ensure never re-issues a unit', () => {
-  const demo = ['--demo-stock', '50', '--demo-starts-in', '0s', '--demo-duration', '1h'];
   const unitOf = async (saleId: string, userId: string) => (await stack.store.findPurchase(saleId, userId))?.unit;
 
   it('after Redis lost a sale whose units in Postgres have a gap', async () => {
@@ -148,7 +146,7 @@ describe('sale ensure never re-issues a unit', () => {
     const keys = saleKeys(created.id);
     await stack.redis.del(keys.sale, keys.buyers, keys.purchases);
 
-    expect((await sale('ensure', ...demo)).code).toBe(0);
+    expect((await sale('ensure')).code).toBe(0);
     expect((await purchase('gap.new')).status).toBe(201);
     expect([1, 2, 4]).not.toContain(await unitOf(created.id, 'gap.new'));
   });
@@ -163,7 +161,7 @@ describe('sale ensure never re-issues a unit', () => {
       const keys = saleKeys(created.id);
       await stack.redis.del(keys.sale, keys.buyers); // the stream survives
 
-      const result = await sale('ensure', ...demo);
+      const result = await sale('ensure');
       expect(result.code, result.stderr).toBe(0);
     } finally {
       process.kill(reconciler, 'SIGCONT');

@@ -186,9 +186,12 @@ describe('the OpenAPI document', () => {
     expect(answer.status).toBe(200);
     const document = answer.json();
     expect(document.openapi).toBe('3.1.0');
+    // The probes are in it too (each replica's own, not routed by nginx).
     expect(Object.keys(document.paths).sort()).toEqual([
       '/api/v1/flash-sales/current',
       '/api/v1/flash-sales/current/purchase',
+      '/healthz',
+      '/readyz',
     ]);
     expect(Object.keys(document.paths['/api/v1/flash-sales/current/purchase']).sort()).toEqual(['get', 'post']);
   });

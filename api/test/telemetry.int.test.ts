@@ -41,11 +41,8 @@ beforeAll(async () => {
   const { port } = receiver.address() as AddressInfo;
 
   replica = spawn(
-    process.execPath,
-    [
-      '--import', fileURLToPath(new URL('../dist/platform/telemetry.js', import.meta.url)),
-      fileURLToPath(new URL('../dist/main.js', import.meta.url)),
-    ],
+    fileURLToPath(new URL('../bin/flashflow', import.meta.url)),
+    ['api'],
     {
       env: {
         ...process.env,
@@ -54,6 +51,8 @@ beforeAll(async () => {
         OTEL_SERVICE_NAME: 'flashflow-api',
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        // The shop samples a tenth of its traces (stack/flashflow.env); this test follows one purchase.
+        OTEL_TRACES_SAMPLER: 'always_on',
         OTEL_BSP_SCHEDULE_DELAY: '100',
       },
       stdio: 'ignore',

@@ -2,10 +2,11 @@
  * Facts the services' defaults share with config files elsewhere: a change to
  * one side must follow on the other, or this fails.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../api/src/env.js';
 import { loadStackConfig } from './config.js';
+import { generatedNginxFiles } from './nginx-config.js';
 
 const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 /** The value of an nginx or Redis directive: `name value` or `name value;`. */
@@ -40,5 +41,18 @@ describe('the services’ defaults and the config files', () => {
   it('give each Redis container twice its maxmemory, room for an AOF rewrite', () => {
     const limit = /limits:\s*\n\s*memory:\s*(\S+)/.exec(repoFile('k8s/redis.yaml'))?.[1];
     expect(bytes(limit!)).toBeGreaterThanOrEqual(2 * bytes(directive(redisConf, 'maxmemory')!));
+  });
+});
+
+describe('nginx’s copies of the API’s facts', () => {
+  it.each(Object.entries(generatedNginxFiles()))('%s is what npm run generate writes', (path, content) => {
+    expect(repoFile(path), `${path} is out of date: run npm run generate`).toBe(content);
+  });
+
+  it('are all shipped to Kubernetes, with every other snippet', () => {
+    const kustomization = repoFile('k8s/kustomization.yaml');
+    for (const snippet of readdirSync(new URL('../../nginx/snippets', import.meta.url))) {
+      expect(kustomization).toContain(`${snippet}=../nginx/snippets/${snippet}`);
+    }
   });
 });

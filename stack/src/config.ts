@@ -1,9 +1,27 @@
 /** The local stack's settings: parsed once from the environment, with zod. */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { EnvSchema } from '../../api/src/env.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `KEY=value` lines, `#` comments: the env-file format compose and kustomize read. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!match) throw new Error(`env file line ${index + 1} is not KEY=value: ${raw}`);
+    variables[match[1]!] = match[2]!;
+  }
+  return variables;
+}
+
+/** What every service gets in every environment (stack/flashflow.env). */
+export const SHARED_SERVICE_ENV = parseEnvFile(readFileSync(resolve(REPO_ROOT, 'stack/flashflow.env'), 'utf8'));
 
 const port = z.coerce.number().int().min(1).max(65535);
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -21,16 +39,12 @@ const StackSchema = z.object({
   REDIS_EXPORTER_PORT: port.default(9121),
   /** Prometheus (and redis_exporter) are started when installed; set false to skip them. */
   PROMETHEUS: flag.default(true),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Create a demo sale at start when no sale exists yet. */
-  DEMO_SALE: flag.default(true),
-  DEMO_SALE_STOCK: z.coerce.number().int().positive().default(100),
-  DEMO_SALE_STARTS_IN: z.string().default('1m'),
-  DEMO_SALE_DURATION: z.string().default('1h'),
-  DEMO_SALE_PRODUCT: z.string().default('Limited Edition Widget'),
   /** OTLP endpoint for traces; without one the SDK is disabled locally. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
 });
+
+/** Settings of the services themselves (api/src/env.ts) that the stack passes on as given: DEMO_SALE, LOG_LEVEL, … */
+const SERVICE_VARIABLES = Object.keys(EnvSchema.shape);
 
 export type StackConfig = ReturnType<typeof loadStackConfig>;
 
@@ -41,6 +55,15 @@ export function loadStackConfig(source: NodeJS.ProcessEnv = process.env) {
     throw new Error(`Invalid stack settings:\n${lines.join('\n')}`);
   }
   const env = parsed.data;
+  // The services parse their own settings; check them now, so a bad one stops the start with its name.
+  const passedOn = Object.fromEntries(
+    Object.entries(source).filter((entry): entry is [string, string] => SERVICE_VARIABLES.includes(entry[0]) && entry[1] !== undefined),
+  );
+  const services = EnvSchema.safeParse(passedOn);
+  if (!services.success) {
+    const lines = services.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid service settings:\n${lines.join('\n')}`);
+  }
   const stateDir = resolve(REPO_ROOT, env.FLASH_STATE_DIR);
   // Six nodes on consecutive ports. Each has a loopback address of its own and
   // makes its own connections from it, so a fault between two nodes can be
@@ -53,26 +76,25 @@ export function loadStackConfig(source: NodeJS.ProcessEnv = process.env) {
     logDir: resolve(stateDir, 'logs'),
     redisNodes,
     apiPorts,
+    passedOn,
     databaseUrl: `postgres://flash:flash@127.0.0.1:${env.PG_PORT}/flash_flow`,
     baseUrl: `http://127.0.0.1:${env.NGINX_PORT}`,
   };
 }
 
-/** The environment every API replica, the reconciler and the sale command get. */
+/**
+ * The environment every API replica, the reconciler and the sale command get:
+ * the shared file, what the stack was given for them, and the local addresses.
+ */
 export function serviceEnv(config: StackConfig): Record<string, string> {
   return {
-    NODE_ENV: 'production',
+    ...SHARED_SERVICE_ENV,
+    ...config.passedOn,
     REDIS_NODES: config.redisNodes.map(({ host, port }) => `${host}:${port}`).join(','),
     DATABASE_URL: config.databaseUrl,
     RECONCILER_PORT: String(config.RECONCILER_PORT),
-    LOG_LEVEL: config.LOG_LEVEL,
-    // Traces only: metrics go to Prometheus, logs to files.
     ...(config.OTEL_EXPORTER_OTLP_ENDPOINT
-      ? {
-          OTEL_EXPORTER_OTLP_ENDPOINT: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-          OTEL_METRICS_EXPORTER: 'none',
-          OTEL_LOGS_EXPORTER: 'none',
-        }
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: config.OTEL_EXPORTER_OTLP_ENDPOINT }
       : { OTEL_SDK_DISABLED: 'true' }),
   };
 }

@@ -8,8 +8,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, loadStackConfig, serviceEnv, type StackConfig } from './config.js';
+import { loadStackConfig, serviceEnv, type StackConfig } from './config.js';
 import { isAlive, Supervisor, waitUntil } from './processes.js';
+import { FLASHFLOW } from './services.js';
 import { startStack } from './stack.js';
 import { runTestCommand } from './test-run.js';
 
@@ -59,7 +60,7 @@ async function start(): Promise<number> {
 
 function sale(args: string[]): Promise<number> {
   const config = loadStackConfig();
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'api/dist/cli/sale.js'), ...args], {
+  const child = spawn(FLASHFLOW, ['sale', ...args], {
     env: { ...process.env, ...serviceEnv(config) },
     stdio: 'inherit',
   });

@@ -60,10 +60,14 @@ export async function clusterShards(nodes: RedisNodeAddress[]): Promise<Shard[]>
   throw new Error('no Redis node answered CLUSTER SHARDS');
 }
 
-/** The shard serving a key's slot. */
-export async function shardOf(nodes: RedisNodeAddress[], key: string): Promise<Shard> {
-  const slot = await slotOf(nodes, key);
-  const shard = (await clusterShards(nodes)).find((s) => s.slots.some(([from, to]) => slot >= from && slot <= to));
+/**
+ * The shard serving a key's slot. `without` leaves a node out of the asking:
+ * one cut off or hung still believes what it believed before.
+ */
+export async function shardOf(nodes: RedisNodeAddress[], key: string, without?: RedisNodeAddress): Promise<Shard> {
+  const asked = nodes.filter((node) => !(without && node.host === without.host && node.port === without.port));
+  const slot = await slotOf(asked, key);
+  const shard = (await clusterShards(asked)).find((s) => s.slots.some(([from, to]) => slot >= from && slot <= to));
   if (!shard) throw new Error(`no shard serves slot ${slot} (${key})`);
   return shard;
 }

@@ -174,3 +174,41 @@ export function parseDuration(text: string): number | null {
   if (consumed === 0 || consumed !== text.trim().length) return null;
   return total;
 }
+
+/** A duration as an operator types it, in milliseconds. */
+export const DurationSchema = z.string().transform((text, context) => {
+  const ms = parseDuration(text);
+  if (ms === null) {
+    context.addIssue({ code: 'custom', message: `is not a duration: "${text}" (for example 30s, 5m, 1h30m)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const MAX_STOCK = 1_000_000;
+export const DEFAULT_PRODUCT = 'Limited Edition Widget';
+
+/**
+ * What an operator asks for when creating a sale (`sale create`, and the demo
+ * sale a fresh shop creates from DEMO_SALE_*): one schema, one set of rules.
+ */
+export const SaleRequestSchema = z.object({
+  stock: z.string().transform((text, context) => {
+    const stock = Number(text.trim());
+    if (!/^\d+$/.test(text.trim()) || stock < 1 || stock > MAX_STOCK) {
+      context.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_STOCK}, got "${text}"` });
+      return z.NEVER;
+    }
+    return stock;
+  }),
+  startsInMs: DurationSchema,
+  durationMs: DurationSchema.refine((ms) => ms > 0, { error: 'must be a positive duration' }),
+  productName: z
+    .string()
+    .trim()
+    .max(200, { error: 'must be at most 200 characters' })
+    .optional()
+    .transform((name) => name || DEFAULT_PRODUCT),
+});
+
+export type SaleRequest = z.infer<typeof SaleRequestSchema>;

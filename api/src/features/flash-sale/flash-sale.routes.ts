@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { ApiError, ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import type { ApiMetrics } from '../../platform/metrics.js';
-import type { AppEnv } from '../../app.js';
+import type { AppEnv } from '../../app-env.js';
 import type { Logger } from '../../platform/logger.js';
 import { computeSaleStatus, type PurchaseDecision } from './flash-sale.logic.js';
 import type { RedisSaleStore } from './flash-sale.redis.js';

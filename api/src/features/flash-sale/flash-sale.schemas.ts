@@ -3,15 +3,20 @@ import { z } from '@hono/zod-openapi';
 import { ERROR_CODES } from '../../errors.js';
 import { USER_ID_MAX_LENGTH, USER_ID_PATTERN, UserIdSchema } from './flash-sale.logic.js';
 
-const UserId = UserIdSchema.openapi({
-  type: 'string',
-  minLength: 1,
-  maxLength: USER_ID_MAX_LENGTH,
-  pattern: USER_ID_PATTERN,
-  description:
-    'A username or e-mail address. Trimmed, NFC-normalised and lower-cased; 1–254 characters, no whitespace, control or invisible characters.',
-  example: 'alice@example.com',
-});
+// Described on a plain string piped into the rule, so the document does not
+// depend on which module loaded zod's OpenAPI extension first.
+const UserId = z
+  .string({ error: 'userId must be a string' })
+  .openapi({
+    type: 'string',
+    minLength: 1,
+    maxLength: USER_ID_MAX_LENGTH,
+    pattern: USER_ID_PATTERN,
+    description:
+      'A username or e-mail address. Trimmed, NFC-normalised and lower-cased; 1–254 characters, no whitespace, control or invisible characters.',
+    example: 'alice@example.com',
+  })
+  .pipe(UserIdSchema);
 
 export const PurchaseRequestSchema = z
   .strictObject({ userId: UserId })

@@ -1,0 +1,48 @@
+/** `flashflow api`: one API replica. The only place that builds its real clients. */
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApp } from '../app.js';
+import type { Env } from '../env.js';
+import { connectShopStore } from '../features/flash-sale/shop-store.js';
+import { createLogger } from '../platform/logger.js';
+import { createApiMetrics } from '../platform/metrics.js';
+import { onShutdownSignal } from '../platform/shutdown.js';
+
+/** A herd arrives as thousands of connections at once: a deeper accept queue than Node's 511. */
+const LISTEN_BACKLOG = 4096;
+
+export function runApi(env: Env): void {
+  // Purchases never touch Postgres: an API replica has no Postgres connection at all.
+  const logger = createLogger('flashflow-api', env.LOG_LEVEL);
+  const shop = connectShopStore(env, `api-${env.PORT}`);
+  const metrics = createApiMetrics();
+  let accepting = true;
+
+  const app = createApp({
+    store: shop.store,
+    metrics,
+    logger,
+    readinessChecks: { redis: () => shop.redis.get('flash:readiness-probe') },
+    isAccepting: () => accepting,
+    trustRequestId: env.TRUST_REQUEST_ID,
+    requestDeadlineMs: env.REQUEST_DEADLINE_MS,
+  });
+
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // nginx reuses idle upstream connections for up to 30 s (keepalive_timeout in
+  // nginx/templates). If the replica closed one first (Node's default is 5 s), a
+  // POST sent on it would meet a reset that nginx must not retry: outlive nginx.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG }, () => {
+    logger.info({ port: env.PORT }, 'api replica listening');
+  });
+
+  onShutdownSignal(logger, env.SHUTDOWN_GRACE_MS, async () => {
+    accepting = false;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await shop.close();
+    const { shutdownTelemetry } = await import('../platform/telemetry.js');
+    await shutdownTelemetry();
+  });
+}

@@ -1,0 +1,96 @@
+/** `flashflow reconciler`: Redis Streams → Postgres, plus /metrics, /healthz and /readyz. */
+import { createServer, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import type { Env } from '../env.js';
+import { createPgSaleRepository } from '../features/flash-sale/flash-sale.pg.js';
+import { createRedisSaleStore } from '../features/flash-sale/flash-sale.redis.js';
+import { createDurabilityCheck } from '../features/flash-sale/purchase-durability.js';
+import { createReconciler } from '../features/flash-sale/reconciler.js';
+import { connectSaleRedis } from '../features/flash-sale/sale-scripts.js';
+import { createLogger } from '../platform/logger.js';
+import { createReconcilerMetrics } from '../platform/metrics.js';
+import { createPgPool, migrateDatabase } from '../platform/postgres.js';
+import { onShutdownSignal } from '../platform/shutdown.js';
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(body));
+};
+
+export function runReconciler(env: Env): void {
+  const logger = createLogger('flashflow-reconciler', env.LOG_LEVEL);
+  const redis = connectSaleRedis(env, 'reconciler');
+  const pool = createPgPool(env, 'flashflow-reconciler', logger);
+  const metrics = createReconcilerMetrics();
+  const reconciler = createReconciler({
+    redis,
+    store: createRedisSaleStore(redis),
+    durability: createDurabilityCheck(redis, {
+      replicas: env.REDIS_MIN_REPLICA_ACKS,
+      timeoutMs: env.REDIS_REPLICA_ACK_TIMEOUT_MS,
+    }),
+    repository: createPgSaleRepository(pool),
+    logger,
+    metrics,
+    // Stable across restarts, so a restarted reconciler first finishes its own pending entries.
+    consumer: `${hostname()}-${env.RECONCILER_PORT}`,
+    batchSize: env.RECONCILER_BATCH_SIZE,
+    claimIdleMs: env.RECONCILER_CLAIM_IDLE_MS,
+    idlePollMs: env.RECONCILER_IDLE_POLL_MS,
+  });
+
+  let migrated = false;
+  let stopping = false;
+
+  // Liveness: the loop makes progress. Readiness: it can do its job (Postgres
+  // migrated and reachable, Redis reachable, no sale failing), with the detail.
+  const server = createServer(async (req, res) => {
+    if (req.url === '/metrics') {
+      res.setHeader('Content-Type', metrics.registry.contentType);
+      res.end(await metrics.registry.metrics());
+    } else if (req.url === '/healthz') {
+      const { live } = reconciler.health();
+      json(res, live ? 200 : 503, { status: live ? 'ok' : 'stalled' });
+    } else if (req.url === '/readyz') {
+      const health = reconciler.health();
+      const ready = migrated && health.ready;
+      json(res, ready ? 200 : 503, {
+        status: ready ? 'ok' : 'unavailable',
+        checks: { ...health.checks, migrations: migrated ? 'ok' : 'pending' },
+        sales: health.sales,
+      });
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  }).listen(env.RECONCILER_PORT, env.HOST);
+
+  /** Migrations first; while Postgres is away, keep trying (and stay alive) rather than crash-loop. */
+  async function migrateWhenPostgresAnswers() {
+    for (let attempt = 1; !stopping; attempt += 1) {
+      try {
+        await migrateDatabase(pool);
+        migrated = true;
+        return;
+      } catch (error) {
+        if (attempt === 1) logger.warn({ error: String(error) }, 'cannot migrate the database yet; retrying every 2 s');
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+    }
+  }
+
+  const running = migrateWhenPostgresAnswers().then(() => {
+    if (stopping) return;
+    logger.info({ port: env.RECONCILER_PORT }, 'reconciler running');
+    return reconciler.run();
+  });
+
+  onShutdownSignal(logger, env.SHUTDOWN_GRACE_MS, async () => {
+    stopping = true;
+    reconciler.stop();
+    await running;
+    server.close();
+    await Promise.allSettled([redis.quit(), pool.end()]);
+  });
+}

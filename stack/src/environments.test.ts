@@ -1,0 +1,134 @@
+/**
+ * The local stack, docker-compose, k8s and Tilt describe one system: every
+ * Node process is started by the one launcher with a subcommand, reads the
+ * one shared env file, sets only the variables that really differ per
+ * environment (all of them ones the services know), and the ports agree.
+ * This fails when an environment drifts.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { EnvSchema } from '../../api/src/env.js';
+import { REPO_ROOT, SHARED_SERVICE_ENV, loadStackConfig, serviceEnv } from './config.js';
+import { FLASHFLOW } from './services.js';
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+const SUBCOMMANDS = ['api', 'reconciler', 'sale', 'migrate'];
+const LAUNCHER = 'api/bin/flashflow';
+/** What may differ per environment: addresses, ports, secrets, who is who. Everything else comes from the shared file. */
+const PER_ENVIRONMENT = new Set([
+  'HOST', 'PORT', 'RECONCILER_PORT', 'REDIS_NODES', 'DATABASE_URL',
+  'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_SDK_DISABLED', 'POD_NAME',
+]);
+const KNOWN = (name: string) => name in EnvSchema.shape || name.startsWith('OTEL_') || name === 'POD_NAME';
+
+const dockerfile = read('api/Dockerfile');
+const imageEnv = Object.fromEntries(
+  [...(/^ENV ([\s\S]+?)\n(?!\s)/m.exec(dockerfile)?.[1] ?? '').matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]),
+);
+const API_PORT = Number(imageEnv.PORT);
+const RECONCILER_PORT = Number(imageEnv.RECONCILER_PORT);
+
+describe('the launcher', () => {
+  it('is the image’s entrypoint, with the API as its default command, and what the local stack runs', () => {
+    expect(dockerfile).toContain(`ENTRYPOINT ["${LAUNCHER}"]`);
+    expect(dockerfile).toContain('CMD ["api"]');
+    expect(FLASHFLOW).toBe(`${REPO_ROOT}${LAUNCHER}`);
+  });
+
+  it('is what Tilt runs for the operator command', () => {
+    const tiltfile = read('Tiltfile');
+    expect(tiltfile).not.toMatch(/api\/dist\//);
+    expect([...tiltfile.matchAll(/SALE = '[^']*'/g)].every(([line]) => line.includes(`${LAUNCHER} sale `))).toBe(true);
+  });
+
+  it('stays the only place that writes node’s command line', () => {
+    for (const path of ['docker-compose.yml', 'Tiltfile', ...readdirSync(new URL('../../k8s', import.meta.url)).filter((f) => f.endsWith('.yaml')).map((f) => `k8s/${f}`)]) {
+      expect(read(path), path).not.toMatch(/--import|api\/dist\/|--enable-source-maps/);
+    }
+  });
+});
+
+describe('docker-compose', () => {
+  const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<string, { image?: string; command?: string[]; entrypoint?: string[]; env_file?: string[]; environment?: Record<string, string> }>;
+  };
+  const nodeServices = Object.entries(compose.services).filter(([, service]) => service.image?.startsWith('flashflow/api'));
+
+  it('runs every Node service through the launcher, with the shared env file and only per-environment variables', () => {
+    expect(nodeServices.map(([name]) => name).sort()).toEqual(['api-1', 'api-2', 'api-3', 'reconciler', 'sale', 'sale-ensure']);
+    for (const [name, service] of nodeServices) {
+      const command = [...(service.entrypoint ?? []), ...(service.command ?? [])];
+      const subcommand = service.entrypoint ? command[1] : command[0];
+      if (service.entrypoint) expect(service.entrypoint[0], name).toBe(LAUNCHER);
+      expect(SUBCOMMANDS, name).toContain(subcommand);
+      expect(service.env_file, name).toEqual(['stack/flashflow.env']);
+      for (const variable of Object.keys(service.environment ?? {})) {
+        expect(KNOWN(variable), `${name} sets ${variable}, which no service reads`).toBe(true);
+        expect(PER_ENVIRONMENT.has(variable), `${name} sets ${variable}: put it in stack/flashflow.env`).toBe(true);
+      }
+    }
+  });
+
+  it('scrapes and proxies the ports the image listens on', () => {
+    const targets = JSON.parse(read('observability/prometheus/targets/compose.json')) as { targets: string[]; labels: { job: string } }[];
+    const portsOf = (job: string) => targets.find((t) => t.labels.job === job)!.targets.map((t) => Number(t.split(':')[1]));
+    expect(new Set(portsOf('flashflow-api'))).toEqual(new Set([API_PORT]));
+    expect(portsOf('flashflow-reconciler')).toEqual([RECONCILER_PORT]);
+    expect(read('docker-compose.yml')).toContain(`server api-1:${API_PORT}`);
+  });
+});
+
+describe('Kubernetes', () => {
+  const manifests = readdirSync(new URL('../../k8s', import.meta.url))
+    .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
+    .flatMap((file) => parseAllDocuments(read(`k8s/${file}`)).map((doc) => ({ file, object: doc.toJS() as Record<string, any> }))); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const containers = manifests.flatMap(({ file, object }) => {
+    const pod = object.spec?.template?.spec ?? object.spec?.jobTemplate?.spec?.template?.spec;
+    return (pod?.containers ?? []).map((container: Record<string, any>) => ({ file, container })); // eslint-disable-line @typescript-eslint/no-explicit-any
+  });
+  const nodeContainers = containers.filter(({ container }) => String(container.image).startsWith('flashflow/api'));
+
+  it('runs every Node container through the image’s launcher, with the shared ConfigMap and only per-environment variables', () => {
+    expect(nodeContainers.length).toBeGreaterThanOrEqual(3);
+    for (const { file, container } of nodeContainers) {
+      expect(container.command, `${file}: the entrypoint is the launcher; give args`).toBeUndefined();
+      expect(SUBCOMMANDS, file).toContain(container.args?.[0]);
+      expect(container.envFrom, file).toContainEqual({ configMapRef: { name: 'flashflow-env' } });
+      for (const { name } of container.env ?? []) {
+        expect(KNOWN(name), `${file} sets ${name}, which no service reads`).toBe(true);
+        expect(PER_ENVIRONMENT.has(name), `${file} sets ${name}: put it in stack/flashflow.env`).toBe(true);
+      }
+    }
+  });
+
+  it('builds the ConfigMap from the shared env file, adding only per-environment variables', () => {
+    const kustomization = parseYaml(read('k8s/kustomization.yaml')) as { configMapGenerator: { name: string; envs?: string[]; literals?: string[] }[] };
+    const env = kustomization.configMapGenerator.find((g) => g.name === 'flashflow-env')!;
+    expect(env.envs).toEqual(['../stack/flashflow.env']);
+    for (const literal of env.literals ?? []) expect(PER_ENVIRONMENT.has(literal.split('=')[0]!), literal).toBe(true);
+  });
+
+  it('exposes the ports the image listens on', () => {
+    const portOf = (args0: string) =>
+      nodeContainers.find(({ container }) => container.args[0] === args0)!.container.ports[0].containerPort;
+    expect(portOf('api')).toBe(API_PORT);
+    expect(portOf('reconciler')).toBe(RECONCILER_PORT);
+  });
+});
+
+describe('the shared env file', () => {
+  it('sets only variables the services know, none that differ per environment', () => {
+    for (const name of Object.keys(SHARED_SERVICE_ENV)) {
+      expect(KNOWN(name), `stack/flashflow.env sets ${name}, which no service reads`).toBe(true);
+      expect(PER_ENVIRONMENT.has(name), `${name} differs per environment: set it there`).toBe(false);
+    }
+  });
+
+  it('holds values the services accept, and the local stack passes all of it on', () => {
+    expect(EnvSchema.safeParse(SHARED_SERVICE_ENV).success).toBe(true);
+    const local = serviceEnv(loadStackConfig({}));
+    for (const [name, value] of Object.entries(SHARED_SERVICE_ENV)) expect(local[name], name).toBe(value);
+  });
+});

@@ -1,0 +1,14 @@
+/**
+ * `npm run generate`: writes the files that copy facts from elsewhere (see
+ * each generator), so a change is made once and generated everywhere. The
+ * unit tests fail while a committed copy differs from what this writes.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './config.js';
+import { generatedNginxFiles } from './nginx-config.js';
+
+for (const [path, content] of Object.entries(generatedNginxFiles())) {
+  writeFileSync(join(REPO_ROOT, path), content);
+  process.stdout.write(`wrote ${path}\n`);
+}
