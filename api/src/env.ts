@@ -1,5 +1,10 @@
+/**
+ * The services' settings, parsed once at the edge (flashflow.ts). Each one's
+ * default and meaning are written here only: the README's table is generated
+ * from this schema (npm run generate).
+ */
 import { z } from 'zod';
-import { SaleRequestSchema } from './features/flash-sale/flash-sale.logic.js';
+import { DEFAULT_PRODUCT, SaleRequestSchema } from './features/flash-sale/flash-sale.logic.js';
 import { FAILPOINTS } from './platform/failpoints.js';
 
 const hostPort = z
@@ -14,55 +19,50 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
+const port = z.coerce.number().int().min(1).max(65535);
+const milliseconds = z.coerce.number().int().positive();
+
 export const EnvSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  HOST: z.string().default('127.0.0.1'),
-  /** Seed nodes of the Redis Cluster; the client discovers the rest. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('`production` in every environment (stack/flashflow.env)'),
+  HOST: z.string().default('127.0.0.1').describe('the address the API replicas and the reconciler listen on (`0.0.0.0` in containers)'),
+  PORT: port.default(3000).describe('an API replica’s port'),
+  RECONCILER_PORT: port.default(9464).describe('the reconciler’s `/metrics`, `/healthz` and `/readyz`'),
   REDIS_NODES: z
     .string()
     .default('127.0.2.1:7001,127.0.2.2:7002,127.0.2.3:7003')
     .transform((value) => value.split(',').map((node) => node.trim()))
-    .pipe(z.array(hostPort).min(1)),
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
-  DATABASE_URL: z.url().default('postgres://flash:flash@127.0.0.1:5433/flash_flow'),
-  PG_POOL_MAX: z.coerce.number().int().positive().default(10),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Time between SIGTERM and a forced exit if draining hangs. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
-  /** The reconciler serves /metrics and /healthz here. */
-  RECONCILER_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
-  /** An entry pending this long on a consumer is presumed orphaned and reclaimed. */
-  RECONCILER_CLAIM_IDLE_MS: z.coerce.number().int().positive().default(5000),
-  RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500),
-  /** Pause between passes when nothing was new: bounds reconcile lag and idle CPU. */
-  RECONCILER_IDLE_POLL_MS: z.coerce.number().int().positive().default(50),
-  /**
-   * Replicas that must hold a purchase before a shopper is told it is theirs
-   * (0: trust the primary's disk alone). Each primary has this many replicas
-   * and refuses writes without them (min-replicas-to-write in redis-node.conf).
-   */
-  REDIS_MIN_REPLICA_ACKS: z.coerce.number().int().min(0).max(5).default(1),
-  /** How long that check waits for the replicas before the shopper gets 503 (retrying is safe). */
-  REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(500),
-  /** Purchase attempts one buyer may make per window, whatever address they come from. */
-  BUYER_ATTEMPT_LIMIT: z.coerce.number().int().positive().default(10),
-  BUYER_ATTEMPT_WINDOW_MS: z.coerce.number().int().positive().default(10_000),
-  /**
-   * An API request not answered within this is answered 503 (retrying is
-   * safe). Under nginx's proxy_read_timeout (5 s), so nginx never gives up first.
-   */
-  REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(3_000),
-  /** Trust the X-Request-Id set by nginx as the correlation id. */
-  TRUST_REQUEST_ID: booleanFlag.default(true),
-  /** `sale ensure` creates this demo sale when the shop has no sale at all; false: none. */
-  DEMO_SALE: booleanFlag.default(true),
-  DEMO_SALE_STOCK: SaleRequestSchema.shape.stock.prefault('100'),
-  DEMO_SALE_STARTS_IN: SaleRequestSchema.shape.startsInMs.prefault('1m'),
-  DEMO_SALE_DURATION: SaleRequestSchema.shape.durationMs.prefault('1h'),
-  DEMO_SALE_PRODUCT: SaleRequestSchema.shape.productName,
-  /** Fault suite only: crash at this step (platform/failpoints.ts). */
-  FLASH_FAILPOINT: z.enum(FAILPOINTS).optional(),
+    .pipe(z.array(hostPort).min(1))
+    .describe('seed nodes of the Redis Cluster, `host:port,…`; the client discovers the rest'),
+  REDIS_COMMAND_TIMEOUT_MS: milliseconds.default(1_000).describe('a Redis command not answered within this fails (the shopper gets 503)'),
+  REDIS_MIN_REPLICA_ACKS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(5)
+    .default(1)
+    .describe(
+      'replicas that must hold a purchase before a shopper is told it is theirs: the replicas each primary has, and its `min-replicas-to-write` (0 trusts the primary’s disk alone)',
+    ),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: milliseconds.default(500).describe('how long that check waits for them before the shopper gets 503 (retrying is safe)'),
+  REQUEST_DEADLINE_MS: milliseconds
+    .default(3_000)
+    .describe('every API request is answered within this, with 503 if need be; under nginx’s `proxy_read_timeout` (5 s)'),
+  BUYER_ATTEMPT_LIMIT: z.coerce.number().int().positive().default(10).describe('purchase attempts one buyer may make per window, from any address'),
+  BUYER_ATTEMPT_WINDOW_MS: milliseconds.default(10_000).describe('that window'),
+  TRUST_REQUEST_ID: booleanFlag.prefault('true').describe('take nginx’s `X-Request-Id` as the correlation id'),
+  DATABASE_URL: z.url().default('postgres://flash:flash@127.0.0.1:5433/flash_flow').describe('Postgres, for the reconciler and the sale command (API replicas have none)'),
+  PG_POOL_MAX: z.coerce.number().int().positive().default(10).describe('the reconciler’s Postgres connections'),
+  RECONCILER_CLAIM_IDLE_MS: milliseconds.default(5_000).describe('an entry pending this long on another consumer is presumed orphaned and reclaimed'),
+  RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500).describe('stream entries persisted per transaction'),
+  RECONCILER_IDLE_POLL_MS: milliseconds.default(50).describe('pause between reconcile passes that found nothing new'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
+  SHUTDOWN_GRACE_MS: milliseconds.default(10_000).describe('from SIGTERM to a forced exit, if draining hangs'),
+  DEMO_SALE: booleanFlag.prefault('true').describe('`sale ensure` (every start) creates a demo sale when the shop has no sale at all'),
+  DEMO_SALE_STOCK: SaleRequestSchema.shape.stock.prefault('100').describe('its stock'),
+  DEMO_SALE_STARTS_IN: SaleRequestSchema.shape.startsInMs.prefault('1m').describe('when it starts, from its creation'),
+  DEMO_SALE_DURATION: SaleRequestSchema.shape.durationMs.prefault('1h').describe('how long it lasts'),
+  DEMO_SALE_PRODUCT: SaleRequestSchema.shape.productName.prefault(DEFAULT_PRODUCT).describe('its product'),
+  FLASH_FAILPOINT: z.enum(FAILPOINTS).optional().describe('fault suite only: crash at this step (api/src/platform/failpoints.ts)'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -5,8 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../api/src/env.js';
+import { PURCHASE_PRECEDENCE } from '../../api/src/features/flash-sale/flash-sale.logic.js';
 import { loadStackConfig } from './config.js';
 import { generatedNginxFiles } from './nginx-config.js';
+import { withConfiguration } from './readme-config.js';
 
 const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 /** The value of an nginx or Redis directive: `name value` or `name value;`. */
@@ -54,5 +56,16 @@ describe('nginx’s copies of the API’s facts', () => {
     for (const snippet of readdirSync(new URL('../../nginx/snippets', import.meta.url))) {
       expect(kustomization).toContain(`${snippet}=../nginx/snippets/${snippet}`);
     }
+  });
+});
+
+describe('the README', () => {
+  it('states the purchase precedence the script keeps', () => {
+    expect(repoFile('README.md')).toContain(PURCHASE_PRECEDENCE.map((code) => `\`${code}\``).join(' → '));
+  });
+
+  it('documents every setting as the schemas define it', () => {
+    const readme = repoFile('README.md');
+    expect(readme, 'README.md is out of date: run npm run generate').toBe(withConfiguration(readme));
   });
 });

@@ -26,21 +26,18 @@ export const SHARED_SERVICE_ENV = parseEnvFile(readFileSync(resolve(REPO_ROOT, '
 const port = z.coerce.number().int().min(1).max(65535);
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-const StackSchema = z.object({
-  FLASH_STATE_DIR: z.string().default('.flash/shop'),
-  NGINX_PORT: port.default(8080),
-  API_REPLICAS: z.coerce.number().int().min(1).max(16).default(3),
-  API_BASE_PORT: port.default(3001),
-  REDIS_BASE_PORT: port.default(7001),
-  PG_PORT: port.default(5433),
-  RECONCILER_PORT: port.default(9464),
-  PROMETHEUS_PORT: port.default(9090),
-  /** redis_exporter, started with Prometheus. */
-  REDIS_EXPORTER_PORT: port.default(9121),
-  /** Prometheus (and redis_exporter) are started when installed; set false to skip them. */
-  PROMETHEUS: flag.default(true),
-  /** OTLP endpoint for traces; without one the SDK is disabled locally. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+export const StackSchema = z.object({
+  FLASH_STATE_DIR: z.string().default('.flash/shop').describe('where the local stack keeps its data and logs'),
+  NGINX_PORT: port.default(8080).describe('the shop’s port'),
+  API_REPLICAS: z.coerce.number().int().min(1).max(16).default(3).describe('how many API replicas'),
+  API_BASE_PORT: port.default(3001).describe('the first replica’s port; the others follow'),
+  REDIS_BASE_PORT: port.default(7001).describe('the first Redis node’s port; six nodes on consecutive ports, each with an address of its own, 127.0.2.1 to 127.0.2.6'),
+  PG_PORT: port.default(5433).describe('PostgreSQL'),
+  RECONCILER_PORT: port.default(9464).describe('the reconciler’s metrics and probes'),
+  PROMETHEUS_PORT: port.default(9090).describe('Prometheus'),
+  REDIS_EXPORTER_PORT: port.default(9121).describe('redis_exporter, started with Prometheus'),
+  PROMETHEUS: flag.prefault('true').describe('start Prometheus and redis_exporter when they are installed'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('where traces go (OTLP over HTTP); without it the services load no tracing at all'),
 });
 
 /** Settings of the services themselves (api/src/env.ts) that the stack passes on as given: DEMO_SALE, LOG_LEVEL, … */

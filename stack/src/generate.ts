@@ -3,12 +3,16 @@
  * each generator), so a change is made once and generated everywhere. The
  * unit tests fail while a committed copy differs from what this writes.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './config.js';
 import { generatedNginxFiles } from './nginx-config.js';
+import { withConfiguration } from './readme-config.js';
 
-for (const [path, content] of Object.entries(generatedNginxFiles())) {
+const write = (path: string, content: string) => {
   writeFileSync(join(REPO_ROOT, path), content);
   process.stdout.write(`wrote ${path}\n`);
-}
+};
+
+for (const [path, content] of Object.entries(generatedNginxFiles())) write(path, content);
+write('README.md', withConfiguration(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -5,6 +6,7 @@ import {
   parseBuyerRecord,
   parseClaimReply,
   parseDuration,
+  PURCHASE_PRECEDENCE,
   saleKeys,
   UserIdSchema,
   USER_ID_MAX_LENGTH,
@@ -171,4 +173,12 @@ describe('parseDuration', () => {
   it.each([[''], ['5'], ['m'], ['5 m'], ['-5s'], ['5x'], ['1.5h'], ['5m junk']])('rejects %j', (text) =>
     expect(parseDuration(text)).toBeNull(),
   );
+});
+
+describe('the precedence of purchase outcomes', () => {
+  it('is the order in which purchase.lua returns them', () => {
+    const script = readFileSync(new URL('./purchase.lua', import.meta.url), 'utf8');
+    const returned = [...script.matchAll(/return \{'([A-Z_]+)'/g)].map((match) => match[1]);
+    expect(returned.filter((code) => (PURCHASE_PRECEDENCE as readonly string[]).includes(code!))).toEqual([...PURCHASE_PRECEDENCE]);
+  });
 });

@@ -81,6 +81,12 @@ export const UserIdSchema = z
     error: `userId must be at most ${USER_ID_MAX_LENGTH} characters once lower-cased`,
   });
 
+/**
+ * The order in which purchase.lua checks, stated here once: the OpenAPI
+ * document and the README say it, and a test reads the script's order.
+ */
+export const PURCHASE_PRECEDENCE = ['ALREADY_PURCHASED', 'RATE_LIMITED', 'SALE_NOT_ACTIVE', 'SOLD_OUT'] as const;
+
 /** What purchase.lua decided, parsed from its reply. */
 export type ClaimOutcome =
   | { kind: 'CONFIRMED'; purchaseId: string; purchasedAtMs: number; unit: number }

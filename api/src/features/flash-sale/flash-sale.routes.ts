@@ -7,7 +7,7 @@ import { ApiError, ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import type { ApiMetrics } from '../../platform/metrics.js';
 import type { AppEnv } from '../../app-env.js';
 import type { Logger } from '../../platform/logger.js';
-import { computeSaleStatus, type PurchaseDecision } from './flash-sale.logic.js';
+import { computeSaleStatus, PURCHASE_PRECEDENCE, type PurchaseDecision } from './flash-sale.logic.js';
 import type { RedisSaleStore } from './flash-sale.redis.js';
 import { createSoldOutMemo } from './sold-out-memo.js';
 import {
@@ -50,7 +50,7 @@ const purchase = createRoute({
   path: '/api/v1/flash-sales/current/purchase',
   summary: 'Attempt to buy one unit of the current sale',
   description:
-    'Outcomes are decided atomically. Precedence: ALREADY_PURCHASED, then RATE_LIMITED, then SALE_NOT_ACTIVE, then SOLD_OUT. A purchase is answered 201 (or ALREADY_PURCHASED) only once a Redis replica holds it; until then the answer is 503 with Retry-After. Retrying is safe: a buyer who already bought always gets ALREADY_PURCHASED with the original purchase id, never a second unit.',
+    `Outcomes are decided atomically, in this order of precedence: ${PURCHASE_PRECEDENCE.map((code) => `\`${code}\``).join(' → ')}. A purchase is answered 201 (or ALREADY_PURCHASED) only once a Redis replica holds it; until then the answer is 503 with Retry-After. Retrying is safe: a buyer who already bought always gets ALREADY_PURCHASED with the original purchase id, never a second unit.`,
   middleware: [
     bodyLimit({
       maxSize: PURCHASE_BODY_LIMIT_BYTES,

@@ -21,8 +21,10 @@
     {'SOLD_OUT'}
     {'NO_SALE'}
 
-  Precedence: already purchased > rate limited > not active > sold out, so a
-  buyer retrying after a timeout always learns what they got, whenever they ask.
+  Precedence (PURCHASE_PRECEDENCE in flash-sale.logic.ts, which a test checks
+  against the order of the returns below): already purchased > rate limited >
+  not active > sold out, so a buyer retrying after a timeout always learns
+  what they got, whenever they ask.
 
   The window is judged by this server's clock (TIME), end exclusive, so every
   API replica agrees. A sale closed with stock left (replaced, or closed at
