@@ -81,7 +81,3 @@ export const ErrorSchema = z
     }),
   })
   .openapi('Error');
-
-export const HealthSchema = z
-  .object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() })
-  .openapi('Health');
