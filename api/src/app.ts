@@ -181,4 +181,3 @@ function toApiError(thrown: Error): ApiError {
   return new ApiError('INTERNAL_ERROR');
 }
 
-export type App = ReturnType<typeof createApp>;

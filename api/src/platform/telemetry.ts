@@ -33,5 +33,5 @@ if (process.env.OTEL_SDK_DISABLED !== 'true') {
   shutdown = () => sdk.shutdown();
 }
 
-/** Flushes spans on shutdown; main.ts calls it after the server has drained. */
+/** Flushes spans on shutdown; an API replica calls it after its server has drained (commands/api.ts). */
 export const shutdownTelemetry = (): Promise<void> => shutdown();

@@ -3,7 +3,6 @@ import type pg from 'pg';
 import type { SaleDefinition } from './flash-sale.logic.js';
 import { classifyUnstored, type PersistablePurchase, type PurchaseConflict } from './reconcile.logic.js';
 
-export type { PersistablePurchase };
 
 /** What one persisting transaction did: rows stored, and conflicts newly recorded. */
 export interface PersistResult {

@@ -283,7 +283,6 @@ export function createReconciler(options: ReconcilerOptions) {
   };
 }
 
-export type Reconciler = ReturnType<typeof createReconciler>;
 
 /** Entries confirmed in Redis and not yet acknowledged as persisted: pending plus never read. */
 export async function reconcileBacklog(redis: Cluster, streamKey: string): Promise<number> {

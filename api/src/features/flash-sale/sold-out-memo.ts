@@ -56,4 +56,3 @@ export function createSoldOutMemo(store: RedisSaleStore, now: () => number = Dat
   };
 }
 
-export type SoldOutMemo = ReturnType<typeof createSoldOutMemo>;
