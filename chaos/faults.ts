@@ -61,7 +61,7 @@ export async function crashedSaleCreate(config: StackConfig, failpoint: string):
     await execFileAsync(
       FLASHFLOW,
       ['sale', 'create', '--stock', '10', '--starts-in', '0s', '--duration', '5m', '--replace'],
-      { env: { ...process.env, ...serviceEnv(config), FLASH_FAILPOINT: failpoint }, cwd: REPO_ROOT },
+      { env: { ...process.env, ...serviceEnv(config, 'operator'), FLASH_FAILPOINT: failpoint }, cwd: REPO_ROOT },
     );
     return { signal: null, stderr: '' };
   } catch (error) {

@@ -10,9 +10,9 @@ import { loadEnv } from '../api/src/env.js';
 import { saleKeys } from '../api/src/features/flash-sale/flash-sale.logic.js';
 import { connectSaleTools } from '../api/src/features/flash-sale/sale-tools.js';
 import { createLogger } from '../api/src/platform/logger.js';
-import { serviceEnv, type StackConfig } from '../stack/src/config.js';
+import { serviceEnv, stackSecrets, type StackConfig } from '../stack/src/config.js';
 import type { ServiceExit } from '../stack/src/processes.js';
-import { clusterInSync, shardOf } from '../stack/src/redis-topology.js';
+import { clusterInSync, shardOf, type RedisAccess } from '../stack/src/redis-topology.js';
 import { redisServiceName } from '../stack/src/services.js';
 import { startStack, type RunningStack } from '../stack/src/stack.js';
 import { healLeftoverPartition } from './faults.js';
@@ -58,7 +58,8 @@ export async function runScenarios(
   const { config } = handle;
   await healLeftoverPartition(config);
   // Its own connections see the faults too (a Postgres stop drops them): that is expected, not worth a line.
-  const tools = connectSaleTools(loadEnv({ ...process.env, ...serviceEnv(config) }), 'chaos', createLogger('chaos', 'error', 2));
+  const tools = connectSaleTools(loadEnv({ ...process.env, ...serviceEnv(config, 'operator') }), 'chaos', createLogger('chaos', 'error', 2));
+  const admin = { nodes: config.redisNodes, username: 'admin', password: stackSecrets(config).redis.admin };
   const urls = {
     apiReadiness: config.apiPorts.map((port) => `http://127.0.0.1:${port}/readyz`),
     reconcilerHealth: `http://127.0.0.1:${config.RECONCILER_PORT}/healthz`,
@@ -67,7 +68,7 @@ export async function runScenarios(
   const healthy = () =>
     waitFor(
       async () =>
-        (await clusterInSync(config.redisNodes)) &&
+        (await clusterInSync(admin)) &&
         (await Promise.all([...urls.apiReadiness, urls.reconcilerReadiness].map(answersOk))).every(Boolean),
       90_000,
       'every Redis primary in sync with its replica, and every service ready',
@@ -80,7 +81,7 @@ export async function runScenarios(
       const started = Date.now();
       await healthy();
       const result = await Promise.race([
-        runOne(handle, scenario, { smoke, tools, urls, healthy }),
+        runOne(handle, scenario, { smoke, tools, urls, healthy, admin }),
         sleep(SCENARIO_TIMEOUT_MS).then(() => {
           throw new Error(`${scenario.name} did not finish within ${SCENARIO_TIMEOUT_MS / 1000} s`);
         }),
@@ -116,10 +117,11 @@ async function runOne(
     tools: ReturnType<typeof connectSaleTools>;
     urls: ScenarioContext['urls'];
     healthy: () => Promise<void>;
+    admin: RedisAccess;
   },
 ): Promise<Verdict> {
   const { config } = handle;
-  const { tools, urls, smoke } = shared;
+  const { tools, urls, smoke, admin } = shared;
   const violations: string[] = [];
   const expected = new Map<string, number>();
   const unexpected: ServiceExit[] = [];
@@ -143,7 +145,7 @@ async function runOne(
   const load = startLoad(config.baseUrl, `chaos-${scenario.name}-${sale.id.slice(0, 8)}`, scenario.rate);
   const window = { faultStart: Number.POSITIVE_INFINITY, faultEnd: Number.POSITIVE_INFINITY };
   const context: ScenarioContext = {
-    shard: (without) => shardOf(config.redisNodes, saleKeys(sale.id).sale, without),
+    shard: (without) => shardOf(admin, saleKeys(sale.id).sale, without),
     redisService: redisServiceName,
     apiServices: config.apiPorts.map((port) => `api-${port}`),
     herd: (count) => load.herd(count),

@@ -26,7 +26,7 @@ import { connectShopStore } from '../api/src/features/flash-sale/shop-store.js';
 import { measureRedisCost } from './redis-cost.js';
 import { createPgClaim } from './pg-claim.js';
 import { counterSum, scrape } from './prom.js';
-import { BENCH_STACK_ENV, buildIfNeeded, say, targetFor, withStack } from './stacks.js';
+import { BENCH_STACK_ENV, buildIfNeeded, say, storeCoordinates, targetFor, withStack } from './stacks.js';
 import { scenarioPlans } from './suite.js';
 import { connectStores, type Stores } from './verify.js';
 
@@ -430,7 +430,7 @@ async function idleReplicaRss(config: StackConfig) {
       name: `api-memory-${port}`,
       command: process.execPath,
       args: [...variant.flags, join(REPO_ROOT, 'api/dist/main.js')],
-      env: { ...serviceEnv(config), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
+      env: { ...serviceEnv(config, 'api'), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
       cwd: REPO_ROOT,
     });
     try {
@@ -621,7 +621,7 @@ async function measureAll(
   const apiUrls = config.apiPorts.map((p) => `http://127.0.0.1:${p}`);
   const statusPath = '/api/v1/flash-sales/current';
   const purchasePath = `${statusPath}/purchase`;
-  const storesEnv = { REDIS_NODES: serviceEnv(config).REDIS_NODES!, DATABASE_URL: config.databaseUrl };
+  const storesEnv = storeCoordinates(config);
 
   const repeat = async (label: string, once: (run: number) => Promise<HttpRun>): Promise<Measured> => {
     const runs: HttpRun[] = [];
@@ -798,7 +798,7 @@ async function measureAll(
         '--import', join(REPO_ROOT, 'api/dist/platform/telemetry.js'),
         join(REPO_ROOT, 'api/dist/main.js'),
       ],
-      env: { ...serviceEnv(config), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
+      env: { ...serviceEnv(config, 'api'), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
       cwd: REPO_ROOT,
     });
     await waitUntil(() => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok), 30_000, 'the profiled replica');

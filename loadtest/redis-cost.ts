@@ -79,8 +79,8 @@ async function fill(store: RedisSaleStore, saleId: string, buyers: number): Prom
   );
 }
 
-async function usedMemory(node: { host: string; port: number }): Promise<number> {
-  const client = new Redis({ ...node, lazyConnect: true });
+async function usedMemory(node: { host: string; port: number }, login: { username: string; password: string }): Promise<number> {
+  const client = new Redis({ ...node, ...login, lazyConnect: true });
   try {
     await client.connect();
     return Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
@@ -117,21 +117,25 @@ export async function measureRedisCost(): Promise<number> {
         say(`\n==> memory of a sale with ${fmt(buyers)} buyers`);
         const saleId = await createSale(target.stores, buyers, 'Cost: memory');
         const keys = saleKeys(saleId);
-        const { primary } = await shardOf(config.redisNodes, keys.sale);
-        const before = await usedMemory(primary);
+        const { primary } = await shardOf(
+          { nodes: config.redisNodes, username: target.stores.REDIS_USERNAME, password: target.stores.REDIS_PASSWORD },
+          keys.sale,
+        );
+        const login = { username: target.stores.REDIS_USERNAME, password: target.stores.REDIS_PASSWORD };
+        const before = await usedMemory(primary, login);
         // The reconciler waits, so the stream holds every purchase at first.
         await stack.supervisor.hold('reconciler');
         await fill(stores.store, saleId, buyers);
         // Each buyer's attempt counter lives for the attempt window (10 s): let them go first.
         await new Promise((resolve) => setTimeout(resolve, 12_000));
-        const withStream = (await usedMemory(primary)) - before;
+        const withStream = (await usedMemory(primary, login)) - before;
         const streamBytes = Number(await stores.redis.memory('USAGE', keys.purchases, 'SAMPLES', '0'));
         stack.supervisor.release('reconciler');
         await waitForReconcile(stores, saleId, 600_000);
         // The reconciler trims after each batch it persists.
         const deadline = Date.now() + 30_000;
         while ((await stores.redis.xlen(keys.purchases)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-        const trimmed = (await usedMemory(primary)) - before;
+        const trimmed = (await usedMemory(primary, login)) - before;
         const buyersHash = Number(await stores.redis.memory('USAGE', keys.buyers, 'SAMPLES', '0'));
 
         const row = (label: string, runs: ClaimRun[]) =>

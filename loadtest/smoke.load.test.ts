@@ -17,6 +17,8 @@ const env = z
     FLASH_API_URLS: z.string().transform((v) => v.split(',').filter(Boolean)),
     FLASH_STATE_DIR: z.string(),
     REDIS_NODES: z.string(),
+    REDIS_USERNAME: z.string(),
+    REDIS_PASSWORD: z.string(),
     DATABASE_URL: z.string(),
     RECONCILER_PORT: z.coerce.number().int().optional(),
   })
@@ -24,7 +26,7 @@ const env = z
 
 const target: LoadTarget = {
   baseUrl: env.FLASH_BASE_URL,
-  stores: { REDIS_NODES: env.REDIS_NODES, DATABASE_URL: env.DATABASE_URL },
+  stores: { REDIS_NODES: env.REDIS_NODES, REDIS_USERNAME: env.REDIS_USERNAME, REDIS_PASSWORD: env.REDIS_PASSWORD, DATABASE_URL: env.DATABASE_URL },
   apiUrls: env.FLASH_API_URLS,
   reconcilerMetricsUrl: env.RECONCILER_PORT ? `http://127.0.0.1:${env.RECONCILER_PORT}/metrics` : null,
   outDir: resolve(REPO_ROOT, env.FLASH_STATE_DIR, 'load-smoke'),

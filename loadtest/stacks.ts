@@ -11,6 +11,7 @@ import { REPO_ROOT, loadStackConfig, serviceEnv, type StackConfig } from '../sta
 import { Supervisor } from '../stack/src/processes.js';
 import { startStack, type RunningStack } from '../stack/src/stack.js';
 import type { LoadTarget } from './harness.js';
+import type { StoreCoordinates } from './verify.js';
 
 export const LOAD_STACK_ENV = {
   FLASH_STATE_DIR: '.flash/load',
@@ -51,11 +52,17 @@ export async function buildIfNeeded(): Promise<void> {
   });
 }
 
+/** How the load tools reach the stores: as the operator, as `npm run sale` does. */
+export function storeCoordinates(config: StackConfig): StoreCoordinates {
+  const { REDIS_NODES, REDIS_USERNAME, REDIS_PASSWORD, DATABASE_URL } = serviceEnv(config, 'operator');
+  return { REDIS_NODES: REDIS_NODES!, REDIS_USERNAME: REDIS_USERNAME!, REDIS_PASSWORD: REDIS_PASSWORD!, DATABASE_URL: DATABASE_URL! };
+}
+
 export function targetFor(config: StackConfig, outDir: string, instance: string, webDashboard = false): LoadTarget {
-  const services = serviceEnv(config);
+  const services = storeCoordinates(config);
   return {
     baseUrl: config.baseUrl,
-    stores: { REDIS_NODES: services.REDIS_NODES!, DATABASE_URL: services.DATABASE_URL! },
+    stores: services,
     apiUrls: config.apiPorts.map((p) => `http://127.0.0.1:${p}`),
     reconcilerMetricsUrl: `http://127.0.0.1:${config.RECONCILER_PORT}/metrics`,
     outDir,

@@ -10,9 +10,11 @@ import { reconcileBacklog } from '../api/src/features/flash-sale/reconciler.js';
 import { connectSaleTools } from '../api/src/features/flash-sale/sale-tools.js';
 import type { Expectation } from './suite.js';
 
-/** Where the stores are: what serviceEnv(config) gives the services. */
+/** Where the stores are, and the operator's credentials (stacks.ts storeCoordinates). */
 export interface StoreCoordinates {
   REDIS_NODES: string;
+  REDIS_USERNAME: string;
+  REDIS_PASSWORD: string;
   DATABASE_URL: string;
 }
 

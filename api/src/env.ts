@@ -33,6 +33,16 @@ export const EnvSchema = z.object({
     .transform((value) => value.split(',').map((node) => node.trim()))
     .pipe(z.array(hostPort).min(1))
     .describe('seed nodes of the Redis Cluster, `host:port,…`; the client discovers the rest'),
+  REDIS_USERNAME: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, 'must be a Redis user name (lower-case letters, digits, dashes)')
+    .optional()
+    .describe('the Redis user this process logs in as (its ACL says what it may do); unset: none'),
+  REDIS_PASSWORD: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,}$/, 'must be at least 16 printable characters, without spaces')
+    .optional()
+    .describe('that user’s password (a secret: from the state folder, an untracked env file or a Secret, never from git)'),
   REDIS_COMMAND_TIMEOUT_MS: milliseconds.default(1_000).describe('a Redis command not answered within this fails (the shopper gets 503)'),
   REDIS_MIN_REPLICA_ACKS: z.coerce
     .number()
@@ -50,7 +60,10 @@ export const EnvSchema = z.object({
   BUYER_ATTEMPT_LIMIT: z.coerce.number().int().positive().default(10).describe('purchase attempts one buyer may make per window, from any address'),
   BUYER_ATTEMPT_WINDOW_MS: milliseconds.default(10_000).describe('that window'),
   TRUST_REQUEST_ID: booleanFlag.prefault('true').describe('take nginx’s `X-Request-Id` as the correlation id'),
-  DATABASE_URL: z.url().default('postgres://flash:flash@127.0.0.1:5433/flash_flow').describe('Postgres, for the reconciler and the sale command (API replicas have none)'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
+    .optional()
+    .describe('Postgres, with the role and password of this process, for the reconciler, `migrate` and the sale command (API replicas have none)'),
   PG_POOL_MAX: z.coerce.number().int().positive().default(10).describe('the reconciler’s Postgres connections'),
   RECONCILER_CLAIM_IDLE_MS: milliseconds.default(5_000).describe('an entry pending this long on another consumer is presumed orphaned and reclaimed'),
   RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500).describe('stream entries persisted per transaction'),

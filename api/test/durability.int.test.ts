@@ -4,10 +4,9 @@
  * with Retry-After, and the retry returns the original purchase, never a
  * second unit (ADR 0002).
  */
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { api, connectToStack, http, purchase, servicePid, untilClusterInSync, shardOf, waitFor, type HttpAnswer } from './support.js';
+import { adminNode, api, connectToStack, http, purchase, servicePid, untilClusterInSync, shardOf, waitFor, type HttpAnswer } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -43,7 +42,7 @@ describe('a confirmed purchase and the Redis replicas', () => {
     const answer = await purchase('replicated.buyer');
     expect(answer.status).toBe(201);
     const { replicas } = await shardOf(saleKeys(sale.id).buyers);
-    const replica = new Redis({ ...replicas[0]!, lazyConnect: true });
+    const replica = adminNode(replicas[0]!);
     try {
       await replica.connect();
       await replica.call('READONLY');
@@ -80,7 +79,7 @@ describe('a confirmed purchase and the Redis replicas', () => {
     const { primary } = await shardOf(saleKeys(sale.id).sale);
     await withReplicaStopped(sale.id, async () => {
       // The primary's own judgement of its replica (min-replicas-max-lag), as it refreshes it each second.
-      const node = new Redis({ ...primary, lazyConnect: true });
+      const node = adminNode(primary);
       try {
         await node.connect();
         await waitFor(async () => /min_slaves_good_slaves:0/.test(await node.info('replication')), 10_000, 'the primary to give up on its replica');

@@ -3,11 +3,10 @@
  * sale's stream keeps only what Postgres does not hold yet, and a settled
  * sale that is no longer current expires.
  */
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../src/env.js';
 import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { connectToStack, purchase, reconciled, waitFor } from './support.js';
+import { adminNode, connectToStack, purchase, reconciled, waitFor } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -15,7 +14,7 @@ afterAll(() => stack.close());
 describe('Redis memory', () => {
   it('is capped on every node, and nothing is ever evicted', async () => {
     for (const seed of loadEnv().REDIS_NODES) {
-      const node = new Redis({ ...seed, lazyConnect: true });
+      const node = adminNode(seed);
       try {
         await node.connect();
         const [, maxmemory] = (await node.config('GET', 'maxmemory')) as [string, string];

@@ -3,29 +3,22 @@
  * shop down: no service dies of a dropped connection, API replicas stay
  * ready, and the reconciler catches up once Postgres is back.
  */
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadEnv } from '../src/env.js';
-import { connectToStack, http, purchase, reconciled, servicePid, testEnv } from './support.js';
+import type pg from 'pg';
+import { connectToStack, http, privilegedSession, purchase, reconciled, servicePid, testEnv } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
 
 const services = () => [...testEnv.FLASH_API_URLS.map((url) => `api-${new URL(url).port}`), 'reconciler'];
 
-/** A session on another database, so it can lock flash_flow itself and survive what it does to it. */
-async function operatorSession() {
-  const url = new URL(loadEnv().DATABASE_URL);
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString(), application_name: 'flashflow-test-operator' });
-  await client.connect();
-  return client;
-}
+/** The superuser, on another database, so it can shut flash_flow off and survive what it does to it. */
+const operatorSession = () => privilegedSession('superuser', 'postgres');
 
 const terminateServiceConnections = (client: pg.Client) =>
   client.query(
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-     WHERE datname = 'flash_flow' AND application_name LIKE 'flashflow-%' AND application_name NOT LIKE 'flashflow-integration%'`,
+     WHERE datname = 'flash_flow' AND application_name LIKE 'flashflow-%' AND application_name NOT LIKE 'flashflow-integration%' AND application_name NOT LIKE 'flashflow-test%'`,
   );
 
 describe('Postgres connections dropped under the services', () => {

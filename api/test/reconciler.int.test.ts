@@ -8,7 +8,7 @@ import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
 import { createReconciler, RECONCILER_GROUP } from '../src/features/flash-sale/reconciler.js';
 import { createReconcilerMetrics } from '../src/platform/metrics.js';
 import { loadEnv } from '../src/env.js';
-import { connectToStack, http, purchase, reconciled, waitFor } from './support.js';
+import { connectToStack, http, privilegedSession, purchase, reconciled, waitFor } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -198,7 +198,8 @@ describe('a sale is settled only once Redis has closed it', () => {
         'the purchase to reach Postgres',
       );
     } finally {
-      await stack.pool.query('DELETE FROM flash_sales WHERE id = $1', [orphan]);
+      const owner = await privilegedSession('owner');
+      await owner.query('DELETE FROM flash_sales WHERE id = $1', [orphan]).finally(() => owner.end());
     }
   });
 });

@@ -11,15 +11,38 @@ import { loadEnv } from '../src/env.js';
 import type { NewSale } from '../src/features/flash-sale/flash-sale.admin.js';
 import { connectSaleTools } from '../src/features/flash-sale/sale-tools.js';
 import { createLogger } from '../src/platform/logger.js';
-import { clusterInSync, shardOf as clusterShardOf } from '../../stack/src/redis-topology.js';
+import { Redis } from 'ioredis';
+import { clusterInSync, shardOf as clusterShardOf, type RedisAccess, type RedisNodeAddress } from '../../stack/src/redis-topology.js';
+import { loadOrCreateSecrets, PG_ROLES, type Secrets } from '../../stack/src/secrets.js';
+import pg from 'pg';
 
 const TestEnvSchema = z.object({
   FLASH_BASE_URL: z.url(),
   FLASH_API_URLS: z.string().transform((v) => v.split(',')),
   FLASH_STATE_DIR: z.string(),
+  /** The stack's passwords (stack/src/secrets.ts), for the tests that act as another role. */
+  FLASH_SECRETS_DIR: z.string(),
 });
 
 export const testEnv = TestEnvSchema.parse(process.env);
+
+/** Every password of the test stack: to log in as each role and prove what it may not do. */
+export const stackSecrets = (): Secrets => loadOrCreateSecrets(testEnv.FLASH_SECRETS_DIR);
+
+/**
+ * A Postgres session as a login no service has: the superuser (to take
+ * Postgres away from the services) or the schema's owner (to clean up what a
+ * test left). Closed by the caller.
+ */
+export async function privilegedSession(login: 'superuser' | 'owner', database = 'flash_flow'): Promise<pg.Client> {
+  const url = new URL(loadEnv().DATABASE_URL!);
+  url.username = login === 'superuser' ? 'postgres' : PG_ROLES.owner;
+  url.password = stackSecrets().postgres[login];
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString(), application_name: `flashflow-test-${login}` });
+  await client.connect();
+  return client;
+}
 
 export function connectToStack() {
   // Tests provoke failures on purpose; a test that fails says why itself.
@@ -123,10 +146,22 @@ export async function reconciled(stack: ReturnType<typeof connectToStack>) {
   );
 }
 
+/** The test stack's Redis, as the admin (the tests' own login: the operator's). */
+export function redisAdmin(): RedisAccess {
+  const { REDIS_NODES, REDIS_USERNAME, REDIS_PASSWORD } = loadEnv();
+  return { nodes: REDIS_NODES, username: REDIS_USERNAME, password: REDIS_PASSWORD };
+}
+
+/** One Redis node, directly, as the admin. Disconnect it after use. */
+export function adminNode(node: RedisNodeAddress): Redis {
+  const { username, password } = redisAdmin();
+  return new Redis({ ...node, ...(username && { username }), ...(password && { password }), lazyConnect: true });
+}
+
 /** The shard serving a key now, as the cluster says (stack/src/redis-topology.ts). */
-export const shardOf = (key: string) => clusterShardOf(loadEnv().REDIS_NODES, key);
+export const shardOf = (key: string) => clusterShardOf(redisAdmin(), key);
 
 /** Waits until every primary takes writes again: its replica online and acknowledged within the last second. */
 export async function untilClusterInSync(timeoutMs = 15_000): Promise<void> {
-  await waitFor(async () => clusterInSync(loadEnv().REDIS_NODES), timeoutMs, 'every Redis primary to be in sync with its replica');
+  await waitFor(async () => clusterInSync(redisAdmin()), timeoutMs, 'every Redis primary to be in sync with its replica');
 }

@@ -21,6 +21,8 @@
 #   REDIS_SELF           heal: the announced hostname of the node to watch
 #   REDIS_CONNECT        heal: where to reach that node (127.0.0.1 in its pod)
 #   HEAL_INTERVAL        heal: seconds between passes (10)
+#   REDIS_ADMIN_PASSWORD_FILE  the admin user's password (users.acl.template);
+#                        the script logs in as admin with it
 #
 # Why addresses need repairing. Each node announces a DNS name to clients
 # (cluster-announce-hostname + cluster-preferred-endpoint-type hostname), so
@@ -40,11 +42,15 @@ HOSTS="${REDIS_CLUSTER_HOSTS:?REDIS_CLUSTER_HOSTS must list the nodes hostnames}
 
 log() { printf '%s redis-cluster: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 
-# cli HOST ARGS...: one command against one node; replies without CRs.
+# The password travels in the environment, never on a command line.
+REDISCLI_AUTH=$(cat "${REDIS_ADMIN_PASSWORD_FILE:?REDIS_ADMIN_PASSWORD_FILE must name the admin password file}")
+export REDISCLI_AUTH
+
+# cli HOST ARGS...: one command against one node, as admin; replies without CRs.
 cli() {
   cli_host=$1
   shift
-  redis-cli -h "$cli_host" -p "$PORT" "$@" | tr -d '\r'
+  redis-cli --user admin -h "$cli_host" -p "$PORT" "$@" | tr -d '\r'
 }
 
 # ip_of HOSTNAME: its current IPv4 address, or nothing if it does not resolve yet.
@@ -130,7 +136,7 @@ init() {
     done
     log "forming the cluster from$addresses"
     # shellcheck disable=SC2086 # one argument per node
-    redis-cli --cluster create $addresses --cluster-replicas 1 --cluster-yes
+    redis-cli --user admin --cluster create $addresses --cluster-replicas 1 --cluster-yes
   elif [ "$empty" -eq 0 ]; then
     log "cluster already formed: repairing node addresses"
     for node in $HOSTS; do

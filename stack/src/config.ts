@@ -4,8 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { EnvSchema } from '../../api/src/env.js';
+import { loadOrCreateSecrets, PG_ROLES, type RedisUser, type Secrets } from './secrets.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The shop's database on the local Postgres cluster. */
+export const DATABASE_NAME = 'flash_flow';
 
 /** `KEY=value` lines, `#` comments: the env-file format compose and kustomize read. */
 export function parseEnvFile(text: string): Record<string, string> {
@@ -74,22 +78,42 @@ export function loadStackConfig(source: NodeJS.ProcessEnv = process.env) {
     redisNodes,
     apiPorts,
     passedOn,
-    databaseUrl: `postgres://flash:flash@127.0.0.1:${env.PG_PORT}/flash_flow`,
+    secretsDir: resolve(stateDir, 'secrets'),
     baseUrl: `http://127.0.0.1:${env.NGINX_PORT}`,
   };
 }
 
+/** Who a service process is: what it may do in Redis and Postgres follows from it. */
+export type ServiceRole = 'api' | 'reconciler' | 'operator' | 'migrate';
+
+/** This install's passwords (created in the state folder on first use). */
+export const stackSecrets = (config: StackConfig): Secrets => loadOrCreateSecrets(config.secretsDir);
+
+/** A Postgres URL for one of the shop's roles on the local cluster. */
+export function databaseUrl(config: StackConfig, login: 'owner' | 'reconciler' | 'operator'): string {
+  return `postgres://${PG_ROLES[login]}:${stackSecrets(config).postgres[login]}@127.0.0.1:${config.PG_PORT}/${DATABASE_NAME}`;
+}
+
 /**
- * The environment every API replica, the reconciler and the sale command get:
- * the shared file, what the stack was given for them, and the local addresses.
+ * The environment a service process gets: the shared file, what the stack
+ * was given for the services, the local addresses, and the credentials of
+ * its role, and nothing it does not need (an API replica has no Postgres URL).
  */
-export function serviceEnv(config: StackConfig): Record<string, string> {
+export function serviceEnv(config: StackConfig, role: ServiceRole): Record<string, string> {
+  const { redis } = stackSecrets(config);
+  const redisUser = { api: 'api', reconciler: 'reconciler', operator: 'admin', migrate: null }[role] as RedisUser | null;
+  const database = { api: null, reconciler: 'reconciler', operator: 'operator', migrate: 'owner' }[role] as
+    | 'owner'
+    | 'reconciler'
+    | 'operator'
+    | null;
   return {
     ...SHARED_SERVICE_ENV,
     ...config.passedOn,
     REDIS_NODES: config.redisNodes.map(({ host, port }) => `${host}:${port}`).join(','),
-    DATABASE_URL: config.databaseUrl,
     RECONCILER_PORT: String(config.RECONCILER_PORT),
+    ...(redisUser && { REDIS_USERNAME: redisUser, REDIS_PASSWORD: redis[redisUser] }),
+    ...(database && { DATABASE_URL: databaseUrl(config, database) }),
     ...(config.OTEL_EXPORTER_OTLP_ENDPOINT
       ? { OTEL_EXPORTER_OTLP_ENDPOINT: config.OTEL_EXPORTER_OTLP_ENDPOINT }
       : { OTEL_SDK_DISABLED: 'true' }),

@@ -5,7 +5,9 @@
  * environment (all of them ones the services know), and the ports agree.
  * This fails when an environment drifts.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { EnvSchema } from '../../api/src/env.js';
@@ -18,7 +20,7 @@ const SUBCOMMANDS = ['api', 'reconciler', 'sale', 'migrate'];
 const LAUNCHER = 'api/bin/flashflow';
 /** What may differ per environment: addresses, ports, secrets, who is who. Everything else comes from the shared file. */
 const PER_ENVIRONMENT = new Set([
-  'HOST', 'PORT', 'RECONCILER_PORT', 'REDIS_NODES', 'DATABASE_URL',
+  'HOST', 'PORT', 'RECONCILER_PORT', 'REDIS_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'DATABASE_URL',
   'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_SDK_DISABLED', 'POD_NAME',
 ]);
 const KNOWN = (name: string) => name in EnvSchema.shape || name.startsWith('OTEL_') || name === 'POD_NAME';
@@ -57,7 +59,7 @@ describe('docker-compose', () => {
   const nodeServices = Object.entries(compose.services).filter(([, service]) => service.image?.startsWith('flashflow/api'));
 
   it('runs every Node service through the launcher, with the shared env file and only per-environment variables', () => {
-    expect(nodeServices.map(([name]) => name).sort()).toEqual(['api-1', 'api-2', 'api-3', 'reconciler', 'sale', 'sale-ensure']);
+    expect(nodeServices.map(([name]) => name).sort()).toEqual(['api-1', 'api-2', 'api-3', 'migrate', 'reconciler', 'sale', 'sale-ensure']);
     for (const [name, service] of nodeServices) {
       const command = [...(service.entrypoint ?? []), ...(service.command ?? [])];
       const subcommand = service.entrypoint ? command[1] : command[0];
@@ -86,7 +88,7 @@ describe('Kubernetes', () => {
     .flatMap((file) => parseAllDocuments(read(`k8s/${file}`)).map((doc) => ({ file, object: doc.toJS() as Record<string, any> }))); // eslint-disable-line @typescript-eslint/no-explicit-any
   const containers = manifests.flatMap(({ file, object }) => {
     const pod = object.spec?.template?.spec ?? object.spec?.jobTemplate?.spec?.template?.spec;
-    return (pod?.containers ?? []).map((container: Record<string, any>) => ({ file, container })); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].map((container: Record<string, any>) => ({ file, container })); // eslint-disable-line @typescript-eslint/no-explicit-any
   });
   const nodeContainers = containers.filter(({ container }) => String(container.image).startsWith('flashflow/api'));
 
@@ -128,7 +130,7 @@ describe('the shared env file', () => {
 
   it('holds values the services accept, and the local stack passes all of it on', () => {
     expect(EnvSchema.safeParse(SHARED_SERVICE_ENV).success).toBe(true);
-    const local = serviceEnv(loadStackConfig({}));
+    const local = serviceEnv(loadStackConfig({ FLASH_STATE_DIR: mkdtempSync(join(tmpdir(), 'flashflow-env-')) }), 'api');
     for (const [name, value] of Object.entries(SHARED_SERVICE_ENV)) expect(local[name], name).toBe(value);
   });
 });

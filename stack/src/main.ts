@@ -61,7 +61,7 @@ async function start(): Promise<number> {
 function sale(args: string[]): Promise<number> {
   const config = loadStackConfig();
   const child = spawn(FLASHFLOW, ['sale', ...args], {
-    env: { ...process.env, ...serviceEnv(config) },
+    env: { ...process.env, ...serviceEnv(config, 'operator') },
     stdio: 'inherit',
   });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));

@@ -25,6 +25,7 @@ function quoted(text: string): string {
 
 /** The errors nginx answers itself, each as a named location (server context), with the status it answers. */
 const NGINX_ERRORS: { location: string; code: ErrorCode; retryAfter: boolean; allow: boolean }[] = [
+  { location: '@not_found', code: 'NOT_FOUND', retryAfter: false, allow: false },
   { location: '@method_not_allowed', code: 'METHOD_NOT_ALLOWED', retryAfter: false, allow: true },
   { location: '@payload_too_large', code: 'PAYLOAD_TOO_LARGE', retryAfter: false, allow: false },
   { location: '@rate_limited', code: 'RATE_LIMITED', retryAfter: true, allow: false },

@@ -10,6 +10,13 @@ export interface RedisNodeAddress {
   port: number;
 }
 
+/** The nodes to ask, and the user to ask as (one that may run CLUSTER and INFO: the admin). */
+export interface RedisAccess {
+  nodes: RedisNodeAddress[];
+  username?: string;
+  password?: string;
+}
+
 export interface Shard {
   primary: RedisNodeAddress;
   /** Replicas whose link to the primary is up. */
@@ -17,8 +24,16 @@ export interface Shard {
   slots: [from: number, to: number][];
 }
 
-async function withNode<T>(node: RedisNodeAddress, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ ...node, lazyConnect: true, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function withNode<T>(access: RedisAccess, node: RedisNodeAddress, use: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis({
+    ...node,
+    ...(access.username && { username: access.username }),
+    ...(access.password && { password: access.password }),
+    lazyConnect: true,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -35,10 +50,10 @@ const pairs = (list: unknown[]) => {
 };
 
 /** The shards as the first reachable node sees them. */
-export async function clusterShards(nodes: RedisNodeAddress[]): Promise<Shard[]> {
-  for (const node of nodes) {
+export async function clusterShards(access: RedisAccess): Promise<Shard[]> {
+  for (const node of access.nodes) {
     try {
-      return await withNode(node, async (client) => {
+      return await withNode(access, node, async (client) => {
         const shards = (await client.call('CLUSTER', 'SHARDS')) as unknown[][];
         return shards.flatMap((raw) => {
           const shard = pairs(raw);
@@ -64,18 +79,18 @@ export async function clusterShards(nodes: RedisNodeAddress[]): Promise<Shard[]>
  * The shard serving a key's slot. `without` leaves a node out of the asking:
  * one cut off or hung still believes what it believed before.
  */
-export async function shardOf(nodes: RedisNodeAddress[], key: string, without?: RedisNodeAddress): Promise<Shard> {
-  const asked = nodes.filter((node) => !(without && node.host === without.host && node.port === without.port));
+export async function shardOf(access: RedisAccess, key: string, without?: RedisNodeAddress): Promise<Shard> {
+  const asked = { ...access, nodes: access.nodes.filter((node) => !(without && node.host === without.host && node.port === without.port)) };
   const slot = await slotOf(asked, key);
   const shard = (await clusterShards(asked)).find((s) => s.slots.some(([from, to]) => slot >= from && slot <= to));
   if (!shard) throw new Error(`no shard serves slot ${slot} (${key})`);
   return shard;
 }
 
-async function slotOf(nodes: RedisNodeAddress[], key: string): Promise<number> {
-  for (const node of nodes) {
+async function slotOf(access: RedisAccess, key: string): Promise<number> {
+  for (const node of access.nodes) {
     try {
-      return await withNode(node, async (client) => Number(await client.cluster('KEYSLOT', key)));
+      return await withNode(access, node, async (client) => Number(await client.cluster('KEYSLOT', key)));
     } catch {
       // ask the next node
     }
@@ -88,16 +103,16 @@ async function slotOf(nodes: RedisNodeAddress[], key: string): Promise<number> {
  * writes: it counts its replica as good, the very count min-replicas-to-write
  * checks (refreshed once a second, so it can trail the replica's own state).
  */
-export async function clusterInSync(nodes: RedisNodeAddress[], expectedShards = 3): Promise<boolean> {
+export async function clusterInSync(access: RedisAccess, expectedShards = 3): Promise<boolean> {
   try {
-    for (const node of nodes) {
-      const state = await withNode(node, (client) => client.cluster('INFO'));
+    for (const node of access.nodes) {
+      const state = await withNode(access, node, (client) => client.cluster('INFO'));
       if (!String(state).includes('cluster_state:ok')) return false;
     }
-    const shards = await clusterShards(nodes);
+    const shards = await clusterShards(access);
     if (shards.length !== expectedShards) return false;
     for (const shard of shards) {
-      const replication = await withNode(shard.primary, (client) => client.info('replication'));
+      const replication = await withNode(access, shard.primary, (client) => client.info('replication'));
       if (!/^role:master/m.test(replication) || !/^min_slaves_good_slaves:[1-9]/m.test(replication)) return false;
     }
     return true;

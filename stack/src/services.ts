@@ -1,15 +1,24 @@
 /** Each part of the local stack: how it is configured, started and judged ready. */
-import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, serviceEnv, type StackConfig } from './config.js';
+import { REPO_ROOT, serviceEnv, stackSecrets, type StackConfig } from './config.js';
 import { waitUntil, type Supervisor } from './processes.js';
-import { makeTraversable, postgresBinDir, run, userIds } from './system.js';
+import { renderRedisAcl, renderRedisSecretsConf } from './secrets.js';
+import { makeTraversable, postgresBinDir, run, runWithInput, userIds } from './system.js';
 
 type Report = (line: string) => void;
 
 const REDIS_NODE_CONF = join(REPO_ROOT, 'stack/redis/redis-node.conf');
 
 export async function startRedisCluster(config: StackConfig, supervisor: Supervisor, report: Report) {
+  // Users and passwords live in the state folder (0700): the ACL file with
+  // hashes, and the replicas' login, which redis-node.conf includes.
+  const secrets = stackSecrets(config);
+  const aclFile = join(config.secretsDir, 'redis-users.acl');
+  const secretsConf = join(config.secretsDir, 'redis-secrets.conf');
+  writeFileSync(aclFile, renderRedisAcl(secrets), { mode: 0o600 });
+  writeFileSync(secretsConf, renderRedisSecretsConf(secrets, aclFile), { mode: 0o600 });
+  const admin = adminCli(config);
   for (const node of config.redisNodes) {
     const dir = join(config.stateDir, 'redis', String(node.port));
     mkdirSync(dir, { recursive: true });
@@ -23,6 +32,7 @@ export async function startRedisCluster(config: StackConfig, supervisor: Supervi
         '--bind', node.host,
         '--cluster-announce-ip', node.host,
         '--bind-source-addr', node.host,
+        '--include', secretsConf,
       ],
       // A node that dies comes back from its AOF and rejoins, as a StatefulSet
       // would bring it back: a primary left without its replica refuses writes
@@ -31,25 +41,24 @@ export async function startRedisCluster(config: StackConfig, supervisor: Supervi
     });
   }
   for (const node of config.redisNodes) {
-    await waitUntil(() => redisCli(node, 'PING').then((r) => r.trim() === 'PONG'), 20_000, `redis on ${node.host}:${node.port}`);
+    await waitUntil(() => admin(node, 'PING').then((r) => r.trim() === 'PONG'), 20_000, `redis on ${node.host}:${node.port}`);
   }
 
   const first = config.redisNodes[0]!;
-  const info = await redisCli(first, 'CLUSTER', 'INFO');
+  const info = await admin(first, 'CLUSTER', 'INFO');
   if (/cluster_slots_assigned:0\b/.test(info) && /cluster_known_nodes:1\b/.test(info)) {
     report('  forming the cluster: 3 primaries, 3 replicas');
-    await run('redis-cli', [
-      '--cluster', 'create',
-      ...config.redisNodes.map(({ host, port }) => `${host}:${port}`),
-      '--cluster-replicas', '1',
-      '--cluster-yes',
-    ]);
+    await run(
+      'redis-cli',
+      ['--user', 'admin', '--cluster', 'create', ...config.redisNodes.map(({ host, port }) => `${host}:${port}`), '--cluster-replicas', '1', '--cluster-yes'],
+      { env: { REDISCLI_AUTH: secrets.redis.admin } },
+    );
   } else {
     report('  cluster already formed: resuming with its data');
   }
   for (const node of config.redisNodes) {
     await waitUntil(
-      () => redisCli(node, 'CLUSTER', 'INFO').then((r) => r.includes('cluster_state:ok')),
+      () => admin(node, 'CLUSTER', 'INFO').then((r) => r.includes('cluster_state:ok')),
       60_000,
       `cluster state ok on ${node.host}:${node.port}`,
     );
@@ -58,7 +67,7 @@ export async function startRedisCluster(config: StackConfig, supervisor: Supervi
   for (const node of config.redisNodes) {
     await waitUntil(
       async () => {
-        const replication = await redisCli(node, 'INFO', 'replication');
+        const replication = await admin(node, 'INFO', 'replication');
         if (replication.includes('role:slave')) return /master_link_status:up/.test(replication);
         return /slave\d+:[^\n]*state=online/.test(replication);
       },
@@ -71,8 +80,11 @@ export async function startRedisCluster(config: StackConfig, supervisor: Supervi
 /** The supervisor's name for a Redis node (its log file and pid file are named after it). */
 export const redisServiceName = (node: { port: number }) => `redis-${node.port}`;
 
-function redisCli(node: { host: string; port: number }, ...args: string[]) {
-  return run('redis-cli', ['-h', node.host, '-p', String(node.port), ...args]);
+/** redis-cli as the admin user; the password goes in the environment (REDISCLI_AUTH), never on a command line. */
+function adminCli(config: StackConfig) {
+  const { admin } = stackSecrets(config).redis;
+  return (node: { host: string; port: number }, ...args: string[]) =>
+    run('redis-cli', ['--user', 'admin', '-h', node.host, '-p', String(node.port), ...args], { env: { REDISCLI_AUTH: admin } });
 }
 
 export async function startPostgres(config: StackConfig, supervisor: Supervisor, report: Report) {
@@ -87,14 +99,25 @@ export async function startPostgres(config: StackConfig, supervisor: Supervisor,
   }
   makeTraversable(root, report);
 
+  const { postgres: passwords } = stackSecrets(config);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     report('  initialising a new database cluster');
-    await run(
-      join(bin, 'initdb'),
-      ['-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--auth-local=trust', '--auth-host=scram-sha-256'],
-      { uid, gid, cwd: root },
-    );
+    // The superuser's password is read from a file that only postgres can read, then removed.
+    const pwfile = join(root, 'superuser.pw');
+    writeFileSync(pwfile, `${passwords.superuser}\n`, { mode: 0o600 });
+    chownSync(pwfile, uid, gid);
+    try {
+      await run(
+        join(bin, 'initdb'),
+        ['-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`],
+        { uid, gid, cwd: root },
+      );
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
   }
+  // The socket is for postgres alone (and root); everyone else comes by TCP with a password.
+  chmodSync(socketDir, 0o700);
   supervisor.start({
     name: 'postgres',
     command: join(bin, 'postgres'),
@@ -111,27 +134,57 @@ export async function startPostgres(config: StackConfig, supervisor: Supervisor,
     // SIGINT is PostgreSQL's "fast" shutdown: roll back open work and stop now.
     stopSignal: 'SIGINT',
   });
-  const psql = (sql: string) =>
-    run(join(bin, 'psql'), ['-h', socketDir, '-p', String(config.PG_PORT), '-U', 'postgres', '-tAc', sql], { uid, gid, cwd: root });
-  await waitUntil(() => psql('SELECT 1'), 30_000, 'postgres to accept connections');
+  const sql = (database: string, text: string) =>
+    runWithInput(join(bin, 'psql'), ['-h', socketDir, '-p', String(config.PG_PORT), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-tA', '-f', '-'], text, {
+      uid,
+      gid,
+      cwd: root,
+      env: { PGPASSWORD: passwords.superuser },
+    });
+  await waitUntil(() => sql('postgres', 'SELECT 1'), 30_000, 'postgres to accept connections');
+  await sql('postgres', provisioningSql(passwords));
+  // Only now, so that a cluster made by an older version (trusting the socket,
+  // its superuser without a password) could be given its passwords first.
+  if (writeHba(dataDir)) await sql('postgres', 'SELECT pg_reload_conf()');
+}
 
-  await psql(
-    `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'flash') THEN CREATE ROLE flash LOGIN PASSWORD 'flash'; END IF; END $$`,
-  );
-  if ((await psql(`SELECT 1 FROM pg_database WHERE datname = 'flash_flow'`)).trim() !== '1') {
-    await psql('CREATE DATABASE flash_flow OWNER flash');
-  }
+/** Passwords for everyone, over the socket and over TCP: no `trust`, no `peer`. True when the file changed. */
+function writeHba(dataDir: string): boolean {
+  const file = join(dataDir, 'pg_hba.conf');
+  const wanted = ['# Written by the local stack (stack/src/services.ts).', 'local all all scram-sha-256', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n');
+  if (readFileSync(file, 'utf8') === wanted) return false;
+  writeFileSync(file, wanted);
+  return true;
+}
+
+const ROLES_SQL = join(REPO_ROOT, 'stack/postgres/roles.sql');
+
+/**
+ * The superuser's password, then stack/postgres/roles.sql (shared with
+ * docker-compose and k8s) with this install's passwords as psql variables:
+ * all on stdin.
+ */
+function provisioningSql(passwords: { superuser: string; owner: string; reconciler: string; operator: string }) {
+  return [
+    `ALTER ROLE postgres PASSWORD '${passwords.superuser}';`,
+    `\\set owner_password '${passwords.owner}'`,
+    `\\set reconciler_password '${passwords.reconciler}'`,
+    `\\set operator_password '${passwords.operator}'`,
+    readFileSync(ROLES_SQL, 'utf8'),
+  ].join('\n');
 }
 
 /** The one launcher of every Node process (api/bin/flashflow): the images, compose, k8s and Tilt run it too. */
 export const FLASHFLOW = join(REPO_ROOT, 'api/bin/flashflow');
 
-/** The operator command, with the environment the services get. */
+/** The operator command, as the operator (its own Redis user and Postgres role). */
 export function saleCommand(config: StackConfig, args: string[]) {
-  return run(FLASHFLOW, ['sale', ...args], { env: serviceEnv(config), cwd: REPO_ROOT });
+  return run(FLASHFLOW, ['sale', ...args], { env: serviceEnv(config, 'operator'), cwd: REPO_ROOT });
 }
 
+/** The schema migrations, as the owner of the schema, then the current sale, as the operator. */
 export async function prepareSale(config: StackConfig, report: Report) {
+  await run(FLASHFLOW, ['migrate'], { env: serviceEnv(config, 'migrate'), cwd: REPO_ROOT });
   const result = JSON.parse(await saleCommand(config, ['ensure'])) as { saleId: string | null; created: boolean };
   if (!result.saleId) report('  no sale yet (DEMO_SALE=false): create one with npm run sale -- create …');
   else if (result.created) report(`  created the demo sale ${result.saleId}`);
@@ -143,7 +196,7 @@ export async function startReconciler(config: StackConfig, supervisor: Superviso
     name: 'reconciler',
     command: FLASHFLOW,
     args: ['reconciler'],
-    env: { ...serviceEnv(config), OTEL_SERVICE_NAME: 'flashflow-reconciler' },
+    env: { ...serviceEnv(config, 'reconciler'), OTEL_SERVICE_NAME: 'flashflow-reconciler' },
     cwd: REPO_ROOT,
     restart: true,
   });
@@ -160,7 +213,7 @@ export async function startApiReplicas(config: StackConfig, supervisor: Supervis
       name: `api-${port}`,
       command: FLASHFLOW,
       args: ['api'],
-      env: { ...serviceEnv(config), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
+      env: { ...serviceEnv(config, 'api'), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
       cwd: REPO_ROOT,
       restart: true,
     });

@@ -1,5 +1,5 @@
 /** Small wrappers over the host: run a command, find a binary, look up a user, open a path to a user. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, readdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,28 @@ export async function run(
     const { stderr, stdout, message } = error as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${command} ${args.join(' ')} failed: ${(stderr || stdout || message).trim()}`);
   }
+}
+
+/**
+ * Runs a command with `input` on its stdin: for what must not appear on a
+ * command line (`ps` shows those to every user), such as SQL with passwords.
+ */
+export function runWithInput(
+  command: string,
+  args: string[],
+  input: string,
+  options: { uid?: number; gid?: number; env?: Record<string, string>; cwd?: string } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} failed: ${(stderr || stdout).trim()}`))));
+    child.stdin.end(input);
+  });
 }
 
 export async function userIds(name: string): Promise<{ uid: number; gid: number }> {

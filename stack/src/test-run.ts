@@ -62,7 +62,9 @@ export async function runTestCommand(): Promise<number> {
   try {
     say('\n==> vitest: unit, web, integration and end-to-end suites');
     await runStep('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
-      ...serviceEnv(config),
+      // The tests act as the operator; those that prove what other roles may not do read their passwords from here.
+      ...serviceEnv(config, 'operator'),
+      FLASH_SECRETS_DIR: config.secretsDir,
       NODE_ENV: 'test', // React's test helpers (act) exist only outside production builds
       FLASH_BASE_URL: config.baseUrl,
       FLASH_API_URLS: config.apiPorts.map((p) => `http://127.0.0.1:${p}`).join(','),

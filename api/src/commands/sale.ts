@@ -3,8 +3,9 @@
  *   sale create --stock <n> --starts-in <duration> --duration <duration> [--product <name>] [--replace]
  *   sale report
  *   sale ensure
- * `ensure` is what every start runs: migrate, then make the latest sale live,
- * creating the demo sale (DEMO_SALE_*) when the shop has none. Exit codes: 0
+ * `ensure` is what every start runs (after `flashflow migrate`): make the
+ * latest sale live, creating the demo sale (DEMO_SALE_*) when the shop has
+ * none. Exit codes: 0
  * done, 1 failed, 2 bad arguments, 3 refused (a sale is running).
  */
 import { parseArgs } from 'node:util';
@@ -12,7 +13,6 @@ import type { Env } from '../env.js';
 import { SaleRefusal } from '../features/flash-sale/flash-sale.admin.js';
 import { SaleRequestSchema, type SaleRequest } from '../features/flash-sale/flash-sale.logic.js';
 import { connectSaleTools } from '../features/flash-sale/sale-tools.js';
-import { migrateDatabase } from '../platform/postgres.js';
 
 const USAGE = `usage:
   npm run sale -- create --stock <n> --starts-in <duration> --duration <duration> [--product <name>] [--replace]
@@ -64,13 +64,12 @@ async function sale(env: Env, argv: string[]): Promise<number> {
   }
   const input = command === 'create' ? { ...saleRequest(values), replace: values.replace === true } : null;
 
-  const { admin, pool, close } = connectSaleTools(env, 'sale-cli');
+  const { admin, close } = connectSaleTools(env, 'sale-cli');
   try {
     if (input) {
       const created = await admin.createSale(input);
       print({ created: { ...created, startTime: new Date(created.startMs).toISOString(), endTime: new Date(created.endMs).toISOString() } });
     } else if (command === 'ensure') {
-      await migrateDatabase(pool);
       const demo = env.DEMO_SALE
         ? { stock: env.DEMO_SALE_STOCK, startsInMs: env.DEMO_SALE_STARTS_IN, durationMs: env.DEMO_SALE_DURATION, productName: env.DEMO_SALE_PRODUCT }
         : null;

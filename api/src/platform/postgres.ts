@@ -13,6 +13,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
  * query that fails still rejects, for its caller to handle.
  */
 export function createPgPool(env: Env, applicationName: string, logger: Logger): pg.Pool {
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: this command needs Postgres');
   const pool = new pg.Pool({
     connectionString: env.DATABASE_URL,
     max: env.PG_POOL_MAX,

@@ -24,6 +24,8 @@ export function createRedis(env: Env, connectionName: string, natMap?: NatMap): 
       ...(natMap && { natMap }),
       redisOptions: {
         connectionName,
+        ...(env.REDIS_USERNAME && { username: env.REDIS_USERNAME }),
+        ...(env.REDIS_PASSWORD && { password: env.REDIS_PASSWORD }),
         commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
         maxRetriesPerRequest: 2,
       },

@@ -51,9 +51,9 @@ export function createSaleAdmin({ redis, store, durability, repository, logger, 
   const withSalesLock = <T>(routine: () => Promise<T>) =>
     redlock.using([SALES_LOCK], SALES_LOCK_TTL_MS, routine);
 
-  /** Fails unless the sale's primary holds `field` of the sale and its replicas do too. */
-  async function requireDurable(saleId: string, field: string, what: string) {
-    if (!(await durability.saleHolds(saleId, field))) {
+  /** Fails unless the sale's primary holds its state (or its closed marker) and its replicas do too. */
+  async function requireDurable(saleId: string, part: 'sale' | 'closed', what: string) {
+    if (!(await durability.saleHolds(saleId, part))) {
       throw new Error(`${what}: Redis did not confirm it on a replica in time (is a Redis replica down?); nothing was promised, try again`);
     }
   }
@@ -99,14 +99,14 @@ export function createSaleAdmin({ redis, store, durability, repository, logger, 
     await repository.insertSale(sale, async () => {
       crashAt(failpoint, 'sale-create:after-postgres-insert');
       await store.initialiseSale(sale, { remaining: sale.totalStock, buyers: new Map(), closed: false }, PROVISIONAL_SALE_MS);
-      await requireDurable(id, 'total', `creating sale ${id}`);
+      await requireDurable(id, 'sale', `creating sale ${id}`);
       crashAt(failpoint, 'sale-create:after-redis-initialise');
     });
     if (!(await store.confirmSale(id))) {
       // Committed, but so slowly that the provisional state expired: write it again, for good.
       await store.initialiseSale(sale, { remaining: sale.totalStock, buyers: new Map(), closed: false });
     }
-    await requireDurable(id, 'total', `creating sale ${id}`);
+    await requireDurable(id, 'sale', `creating sale ${id}`);
     await store.setCurrentSale(id);
     if (replaced) await closeReplaced(replaced);
     logger.info({ sale, replaced }, 'sale created');
@@ -160,7 +160,7 @@ export function createSaleAdmin({ redis, store, durability, repository, logger, 
     );
     const closed = sale.settledAt !== null;
     if (await store.initialiseSale(sale, { remaining: sale.totalStock - highestUnit, buyers, closed })) {
-      await requireDurable(sale.id, 'total', `rebuilding sale ${sale.id}`);
+      await requireDurable(sale.id, 'sale', `rebuilding sale ${sale.id}`);
       const skipped = highestUnit - purchases.length;
       logger.warn(
         { saleId: sale.id, restoredBuyers: buyers.size, nextUnit: highestUnit + 1, unitsNotSold: skipped, closed },

@@ -21,7 +21,7 @@ export interface SaleWindow {
   startMs: number;
   endMs: number;
   remaining: number;
-  /** Closed for good (close.lua): replaced by another sale, or settled. */
+  /** Closed for good (its closed marker is set): replaced by another sale, or over and settling. */
   closed: boolean;
 }
 
@@ -157,6 +157,8 @@ export function saleKeys(saleId: string) {
     sale: `flash:${tag}:sale`,
     buyers: `flash:${tag}:buyers`,
     purchases: `flash:${tag}:purchases`,
+    /** Exists once the sale is closed for good; purchase.lua then confirms nothing more in it. */
+    closed: `flash:${tag}:closed`,
     /** Written before each WAIT for replicas, so the WAIT covers everything the node held (purchase-durability.ts). */
     replicationProbe: `flash:${tag}:replication-probe`,
     /** A buyer's attempt counter, named by a digest so the buyer id itself never reaches a key. */

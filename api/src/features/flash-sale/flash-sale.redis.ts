@@ -48,7 +48,14 @@ export interface RedisSaleStore {
   ): Promise<boolean>;
   /** Keeps a provisional sale for good; false when it had already expired. */
   confirmSale(saleId: string): Promise<boolean>;
-  /** Closes a sale for good (close.lua): `now`, or only `if-done`. Resolves with closed, open, or missing. */
+  /**
+   * Closes a sale for good: `now` (an operator replacing it), or `if-done`,
+   * only if it can take no more purchases anyway (its window has ended by
+   * Redis's clock, or it sold out). Both conditions only ever become true, so
+   * reading them and then setting the marker needs no atomic step, and it
+   * writes nothing but the marker: the reconciler may close a sale without
+   * any right to the sale's own state. Resolves with closed, open, or missing.
+   */
   closeSale(saleId: string, when: 'now' | 'if-done'): Promise<'closed' | 'open' | 'missing'>;
   /** Lets a settled sale's keys expire: Postgres holds all of it now. */
   expireSale(saleId: string, afterMs: number): Promise<void>;
@@ -84,7 +91,8 @@ export function createRedisSaleStore(
     durability ? durability.holds(saleId, userId, purchaseId) : Promise.resolve(true);
 
   const readSnapshot = async (saleId: string): Promise<SaleSnapshot | null> => {
-    const reply = (await redis.flashStatus(saleKeys(saleId).sale)) as (string | null)[];
+    const keys = saleKeys(saleId);
+    const reply = (await redis.flashStatus(keys.sale, keys.closed)) as (string | null)[];
     const [product, total, remaining, startMs, endMs, nowMs, closed] = reply;
     if (product == null || total == null || remaining == null || startMs == null || endMs == null) {
       return null;
@@ -131,6 +139,7 @@ export function createRedisSaleStore(
           keys.buyers,
           keys.purchases,
           keys.attempts(buyerDigest),
+          keys.closed,
           userId,
           purchaseId,
           attemptLimit.attempts,
@@ -183,8 +192,8 @@ export function createRedisSaleStore(
         remaining,
         start_ms: sale.startMs,
         end_ms: sale.endMs,
-        ...(closed && { closed: '1' }),
       });
+      if (closed) transaction.set(keys.closed, '1');
       if (provisionalMs !== undefined) {
         transaction.pexpire(keys.sale, provisionalMs);
         if (buyers.size > 0) transaction.pexpire(keys.buyers, provisionalMs);
@@ -200,8 +209,20 @@ export function createRedisSaleStore(
     },
 
     async closeSale(saleId, when) {
-      const result = Number(await redis.flashClose(saleKeys(saleId).sale, when));
-      return result === 1 ? 'closed' : result === 0 ? 'open' : 'missing';
+      const keys = saleKeys(saleId);
+      const [[, state], [, time], [, closed]] = (await redis
+        .pipeline()
+        .hmget(keys.sale, 'end_ms', 'remaining')
+        .time()
+        .exists(keys.closed)
+        .exec()) as [[null, (string | null)[]], [null, [string, string]], [null, number]];
+      const [endMs, remaining] = state;
+      if (endMs == null || remaining == null) return 'missing';
+      if (closed === 1) return 'closed';
+      const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+      if (when === 'if-done' && nowMs < Number(endMs) && Number(remaining) > 0) return 'open';
+      await redis.set(keys.closed, '1');
+      return 'closed';
     },
 
     async expireSale(saleId, afterMs) {
@@ -212,6 +233,7 @@ export function createRedisSaleStore(
         .pexpire(keys.buyers, afterMs)
         .pexpire(keys.purchases, afterMs)
         .pexpire(keys.replicationProbe, afterMs)
+        .pexpire(keys.closed, afterMs)
         .exec();
     },
 
@@ -220,7 +242,8 @@ export function createRedisSaleStore(
     },
 
     async serverTimeMs(saleId) {
-      const reply = (await redis.flashStatus(saleKeys(saleId).sale)) as (string | null)[];
+      const keys = saleKeys(saleId);
+      const reply = (await redis.flashStatus(keys.sale, keys.closed)) as (string | null)[];
       return Number(reply[5]);
     },
   };

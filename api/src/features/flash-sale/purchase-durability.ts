@@ -35,8 +35,8 @@ export interface DurabilityCheck {
   holds(saleId: string, userId: string, purchaseId: string): Promise<boolean>;
   /** The sale's buyers hash as its primary holds it, once enough replicas hold all of it; null otherwise. */
   durableBuyers(saleId: string): Promise<Record<string, string> | null>;
-  /** True when the sale's primary has `field` set in the sale hash, and enough replicas hold it too (operator writes). */
-  saleHolds(saleId: string, field: string): Promise<boolean>;
+  /** True when the sale's primary holds its state (`sale`) or its closed marker (`closed`), and enough replicas do too. */
+  saleHolds(saleId: string, what: 'sale' | 'closed'): Promise<boolean>;
 }
 
 export interface DurabilityOptions {
@@ -121,9 +121,10 @@ export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: D
       return result?.durable ? (result.replies[0] as Record<string, string>) : null;
     },
 
-    async saleHolds(saleId, field) {
-      const result = await readDurably(saleId, (pipeline) => pipeline.hget(saleKeys(saleId).sale, field));
-      return result !== null && result.durable && result.replies[0] != null;
+    async saleHolds(saleId, what) {
+      const key = saleKeys(saleId)[what];
+      const result = await readDurably(saleId, (pipeline) => pipeline.exists(key));
+      return result !== null && result.durable && result.replies[0] === 1;
     },
   };
 }

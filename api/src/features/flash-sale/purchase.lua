@@ -2,11 +2,12 @@
   purchase.lua: the single place where a purchase is decided.
 
   KEYS (all share the sale's hash tag, so they live on one Cluster slot):
-    KEYS[1]  sale hash      fields: start_ms, end_ms, total, remaining, product, and
-                            closed once close.lua has closed the sale for good
+    KEYS[1]  sale hash      fields: start_ms, end_ms, total, remaining, product
     KEYS[2]  buyers hash    field = normalised buyer id, value = "<purchaseId>|<purchasedAtMs>|<unit>"
     KEYS[3]  purchases stream, consumed by the reconciler
     KEYS[4]  this buyer's attempt counter (named by a digest of the buyer id)
+    KEYS[5]  the closed marker: set once the sale is closed for good (replaced,
+             or over and settling), by whoever may close it (flash-sale.redis.ts)
   ARGV:
     ARGV[1]  buyer id, already normalised by the API (a hash field, never a key name)
     ARGV[2]  purchase id (UUID) to use if the purchase is confirmed
@@ -40,7 +41,7 @@
     one stream entry per buyer
 ]]
 
-local sale = redis.call('HMGET', KEYS[1], 'start_ms', 'end_ms', 'total', 'remaining', 'closed')
+local sale = redis.call('HMGET', KEYS[1], 'start_ms', 'end_ms', 'total', 'remaining')
 if not sale[1] then
   return {'NO_SALE'}
 end
@@ -63,7 +64,8 @@ local time = redis.call('TIME')
 local now_text = time[1] .. string.format('%03d', math.floor(tonumber(time[2]) / 1000))
 local now = tonumber(now_text)
 local remaining = tonumber(sale[4])
-if now < tonumber(sale[1]) or now >= tonumber(sale[2]) or (sale[5] and remaining > 0) then
+local closed = redis.call('EXISTS', KEYS[5]) == 1
+if now < tonumber(sale[1]) or now >= tonumber(sale[2]) or (closed and remaining > 0) then
   return {'SALE_NOT_ACTIVE', now_text}
 end
 if remaining <= 0 then

@@ -73,7 +73,8 @@ export function createReconciler(options: ReconcilerOptions) {
   const saleHealth = new Map<string, SaleHealth>();
   let sales: StoredSale[] = [];
   let salesReadAt = 0;
-  let postgres: 'ok' | 'unreachable' = 'ok';
+  // Unknown until the first pass has asked: not ready before.
+  let postgres: 'ok' | 'unreachable' = 'unreachable';
   let lastPassAt = now();
   let stopping = false;
   let wake: (() => void) | null = null;

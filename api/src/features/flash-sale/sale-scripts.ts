@@ -10,21 +10,20 @@ import { createRedis } from '../../platform/redis.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** purchase.lua: KEYS sale, buyers, purchases, attempts; ARGV userId, purchaseId, attempt limit, window ms. */
+    /** purchase.lua: KEYS sale, buyers, purchases, attempts, closed; ARGV userId, purchaseId, attempt limit, window ms. */
     flashPurchase(
       saleKey: string,
       buyersKey: string,
       purchasesKey: string,
       attemptsKey: string,
+      closedKey: string,
       userId: string,
       purchaseId: string,
       attemptLimit: number,
       attemptWindowMs: number,
     ): Result<unknown, Context>;
-    /** status.lua: KEYS sale. */
-    flashStatus(saleKey: string): Result<unknown, Context>;
-    /** close.lua: KEYS sale; ARGV 'now' | 'if-done'. */
-    flashClose(saleKey: string, when: 'now' | 'if-done'): Result<number, Context>;
+    /** status.lua: KEYS sale, closed. */
+    flashStatus(saleKey: string, closedKey: string): Result<unknown, Context>;
     /** trim-persisted.lua: KEYS purchases stream; ARGV consumer group. */
     flashTrimPersisted(purchasesKey: string, group: string): Result<number, Context>;
   }
@@ -35,9 +34,8 @@ const script = (name: string) => readFileSync(new URL(name, import.meta.url), 'u
 /** A Cluster client that can run every sale script. */
 export function connectSaleRedis(env: Env, connectionName: string, natMap?: NatMap): Cluster {
   const cluster = createRedis(env, connectionName, natMap);
-  cluster.defineCommand('flashPurchase', { numberOfKeys: 4, lua: script('purchase.lua') });
-  cluster.defineCommand('flashStatus', { numberOfKeys: 1, lua: script('status.lua') });
-  cluster.defineCommand('flashClose', { numberOfKeys: 1, lua: script('close.lua') });
+  cluster.defineCommand('flashPurchase', { numberOfKeys: 5, lua: script('purchase.lua') });
+  cluster.defineCommand('flashStatus', { numberOfKeys: 2, lua: script('status.lua') });
   cluster.defineCommand('flashTrimPersisted', { numberOfKeys: 1, lua: script('trim-persisted.lua') });
   return cluster;
 }

@@ -2,6 +2,7 @@
   status.lua: one consistent read of a sale and of this server's clock.
 
   KEYS[1]  sale hash (see purchase.lua)
+  KEYS[2]  the sale's closed marker
   Returns {product, total, remaining, start_ms, end_ms, now_ms, closed}; the
   first five are nil when the sale does not exist, closed is nil while the
   sale is open, and now_ms is always there (the
@@ -10,7 +11,10 @@
   middle of a purchase.
 ]]
 
-local sale = redis.call('HMGET', KEYS[1], 'product', 'total', 'remaining', 'start_ms', 'end_ms', 'closed')
+local sale = redis.call('HMGET', KEYS[1], 'product', 'total', 'remaining', 'start_ms', 'end_ms')
 local time = redis.call('TIME')
-return {sale[1], sale[2], sale[3], sale[4], sale[5],
-  time[1] .. string.format('%03d', math.floor(tonumber(time[2]) / 1000)), sale[6]}
+sale[6] = time[1] .. string.format('%03d', math.floor(tonumber(time[2]) / 1000))
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  sale[7] = '1'
+end
+return sale
