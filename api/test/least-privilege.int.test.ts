@@ -129,7 +129,10 @@ describe('Postgres', () => {
   it('trusts nobody: the socket is the postgres user’s alone, and every login needs its password', async () => {
     const root = join(testEnv.FLASH_STATE_DIR, 'postgres');
     expect(statSync(join(root, 'run')).mode & 0o077).toBe(0);
-    expect(readFileSync(join(root, 'data', 'pg_hba.conf'), 'utf8')).not.toMatch(/\btrust\b|\bpeer\b/);
+    const hba = readFileSync(join(root, 'data', 'pg_hba.conf'), 'utf8');
+    expect(hba).not.toMatch(/\btrust\b/);
+    // peer only for the postgres OS user, on the socket only it can reach
+    expect(hba.split('\n').filter((line) => /\bpeer\b/.test(line))).toEqual(['local all postgres peer']);
     const url = new URL(loadEnv().DATABASE_URL!);
     url.username = 'postgres';
     url.password = 'guessed';

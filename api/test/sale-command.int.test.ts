@@ -53,6 +53,22 @@ describe('sale create', () => {
   });
 });
 
+describe('bad settings at the operator’s edge', () => {
+  const secret = 'do-not-print-this-password-0123456789';
+  it.each([
+    ['a malformed database URL', { DATABASE_URL: `postgres://flashflow_operator:${secret}@:99999/flash_flow` }, /DATABASE_URL: must be a postgres:\/\/ URL/],
+    ['a database URL of another kind', { DATABASE_URL: `mysql://root:${secret}@db/shop` }, /DATABASE_URL: must be a postgres:\/\/ URL/],
+    ['a password with a space in it', { REDIS_PASSWORD: `${secret} x` }, /REDIS_PASSWORD: must be at least 16 printable characters/],
+    ['a port out of range', { RECONCILER_PORT: '70000', REDIS_PASSWORD: secret }, /RECONCILER_PORT/],
+    ['a Redis node without a port', { REDIS_NODES: 'redis-1', REDIS_PASSWORD: secret }, /REDIS_NODES/],
+  ])('stops on %s with exit code 78 and the variable’s name, never its value', async (_, env, message) => {
+    const result = await saleWith(env, 'report');
+    expect(result.code).toBe(78);
+    expect(result.stderr).toMatch(message);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
+  });
+});
+
 describe('sale report', () => {
   it('prints the sale, its status, both stores’ counts and the backlog as one JSON object', async () => {
     const created = await stack.createSale({ stock: 4, productName: 'Report Widget' });

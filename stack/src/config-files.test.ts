@@ -68,3 +68,13 @@ describe('the README', () => {
     expect(readme, 'README.md is out of date: run npm run generate').toBe(withConfiguration(readme));
   });
 });
+
+describe('the local stack’s settings', () => {
+  it.each([
+    [{ NGINX_PORT: 'eighty' }, /NGINX_PORT/],
+    [{ API_REPLICAS: '0' }, /API_REPLICAS/],
+    [{ REDIS_PASSWORD: 'short' }, /REDIS_PASSWORD: must be at least 16 printable characters/],
+  ])('refuse %j with the name of what is wrong', (source, message) => {
+    expect(() => loadStackConfig(source)).toThrow(message);
+  });
+});

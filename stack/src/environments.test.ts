@@ -112,6 +112,30 @@ describe('Kubernetes', () => {
     for (const literal of env.literals ?? []) expect(PER_ENVIRONMENT.has(literal.split('=')[0]!), literal).toBe(true);
   });
 
+  it('passes Pod Security “restricted” in every pod, as the namespace enforces', () => {
+    const pods = manifests.flatMap(({ file, object }) => {
+      const pod = object.spec?.template?.spec ?? object.spec?.jobTemplate?.spec?.template?.spec;
+      return pod ? [{ where: `${file} ${object.kind}/${object.metadata.name}`, pod }] : [];
+    });
+    expect(pods.length).toBeGreaterThan(8);
+    for (const { where, pod } of pods) {
+      expect(pod.hostNetwork || pod.hostPID || pod.hostIPC, `${where} shares the host's namespaces`).toBeFalsy();
+      expect((pod.volumes ?? []).some((v: Record<string, unknown>) => v.hostPath), `${where} mounts a host path`).toBe(false);
+      for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+        const at = `${where}, container ${container.name}`;
+        const context = container.securityContext ?? {};
+        expect(context.runAsNonRoot ?? pod.securityContext?.runAsNonRoot, `${at}: runAsNonRoot`).toBe(true);
+        expect(context.runAsUser ?? pod.securityContext?.runAsUser, `${at}: runs as root`).not.toBe(0);
+        expect(context.privileged, `${at}: privileged`).toBeFalsy();
+        expect(context.allowPrivilegeEscalation, `${at}: allowPrivilegeEscalation`).toBe(false);
+        expect(context.capabilities?.drop ?? [], `${at}: capabilities`).toContain('ALL');
+        expect(context.capabilities?.add ?? [], `${at}: adds capabilities`).toEqual([]);
+        const seccomp = context.seccompProfile?.type ?? pod.securityContext?.seccompProfile?.type;
+        expect(['RuntimeDefault', 'Localhost'], `${at}: seccomp`).toContain(seccomp);
+      }
+    }
+  });
+
   it('exposes the ports the image listens on', () => {
     const portOf = (args0: string) =>
       nodeContainers.find(({ container }) => container.args[0] === args0)!.container.ports[0].containerPort;

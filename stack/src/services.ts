@@ -148,10 +148,21 @@ export async function startPostgres(config: StackConfig, supervisor: Supervisor,
   if (writeHba(dataDir)) await sql('postgres', 'SELECT pg_reload_conf()');
 }
 
-/** Passwords for everyone, over the socket and over TCP: no `trust`, no `peer`. True when the file changed. */
+/**
+ * No `trust` anywhere. Over TCP everyone gives a password. On the socket,
+ * which only the postgres OS user can reach (its folder is 0700), that user
+ * is the superuser by `peer` (so the stack can always set the passwords,
+ * rotated ones too); anyone else there gives a password. True when changed.
+ */
 function writeHba(dataDir: string): boolean {
   const file = join(dataDir, 'pg_hba.conf');
-  const wanted = ['# Written by the local stack (stack/src/services.ts).', 'local all all scram-sha-256', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n');
+  const wanted = [
+    '# Written by the local stack (stack/src/services.ts).',
+    'local all postgres peer',
+    'local all all scram-sha-256',
+    'host all all 127.0.0.1/32 scram-sha-256',
+    '',
+  ].join('\n');
   if (readFileSync(file, 'utf8') === wanted) return false;
   writeFileSync(file, wanted);
   return true;
@@ -252,7 +263,7 @@ export async function startNginx(config: StackConfig, supervisor: Supervisor, re
   writeFileSync(
     join(root, 'nginx.conf'),
     renderTemplate(readFileSync(join(REPO_ROOT, 'nginx/nginx.conf.template'), 'utf8'), {
-      NGINX_USER: worker,
+      NGINX_USER_DIRECTIVE: `user ${worker};`,
       NGINX_PID_FILE: join(root, 'nginx.pid'),
       NGINX_ERROR_LOG: join(config.logDir, 'nginx-error.log'),
       NGINX_TEMP_DIR: tempDir,
