@@ -2,7 +2,7 @@
  * Each part may do its job and nothing else (docs/security.md): every
  * refusal is proven against the running stack, as the role it is about.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
@@ -143,6 +143,15 @@ describe('Postgres', () => {
 });
 
 describe('the stack’s secrets', () => {
+  it('appear in no log of any part of the stack', () => {
+    const logs = join(testEnv.FLASH_STATE_DIR, 'logs');
+    const secrets = Object.values(stackSecrets()).flatMap((group) => Object.values(group));
+    for (const file of readdirSync(logs)) {
+      const text = readFileSync(join(logs, file), 'utf8');
+      for (const secret of secrets) expect(text.includes(secret), `a password is in ${file}`).toBe(false);
+    }
+  });
+
   it('are readable by their owner only', () => {
     expect(statSync(testEnv.FLASH_SECRETS_DIR).mode & 0o077).toBe(0);
     expect(statSync(join(testEnv.FLASH_SECRETS_DIR, 'secrets.json')).mode & 0o077).toBe(0);

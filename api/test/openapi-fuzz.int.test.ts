@@ -21,6 +21,7 @@ function fuzz(url: string, name: string, selection: string[]) {
   const run = spawnSync(
     SCHEMATHESIS,
     [
+      '--config-file', fileURLToPath(new URL('./schemathesis.toml', import.meta.url)),
       'run', `${testEnv.FLASH_BASE_URL}/api/v1/openapi.json`,
       '--url', url,
       ...selection,

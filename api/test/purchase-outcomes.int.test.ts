@@ -1,5 +1,5 @@
 /** Every outcome of the API through nginx, with the spec's codes and shapes (PR-1..PR-4, T-4, T-6). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { api, connectToStack, http, purchase, testEnv, waitFor } from './support.js';
 
 const stack = connectToStack();
@@ -17,9 +17,10 @@ function expectError(answer: Awaited<ReturnType<typeof http>>, status: number, c
   return body;
 }
 
+// Each test starts from a sale of its own (2 units): none relies on another having run.
 describe('an active sale with stock', () => {
   let saleId: string;
-  beforeAll(async () => {
+  beforeEach(async () => {
     saleId = (await stack.createSale({ stock: 2, productName: 'Outcome Widget' })).id;
   });
 
@@ -52,6 +53,7 @@ describe('an active sale with stock', () => {
   });
 
   it('answers a repeat with ALREADY_PURCHASED and the original purchase id (PR-2)', async () => {
+    expect((await purchase('Buyer.One@Example.com')).status).toBe(201);
     const lookup = await http('GET', api('/flash-sales/current/purchase?userId=BUYER.ONE@example.com'));
     expect(lookup.status).toBe(200);
     const original = lookup.json().data;
@@ -67,6 +69,7 @@ describe('an active sale with stock', () => {
   });
 
   it('sells the last unit, then answers SOLD_OUT, and the sale reads as ended: sold out (PR-4, FL-4)', async () => {
+    expect((await purchase('buyer.one')).status).toBe(201);
     expect((await purchase('buyer.two')).status).toBe(201);
     expectError(await purchase('buyer.three'), 409, 'SOLD_OUT');
     const { data } = (await waitFor(
@@ -81,6 +84,8 @@ describe('an active sale with stock', () => {
   });
 
   it('still tells an earlier buyer ALREADY_PURCHASED once sold out, not SOLD_OUT', async () => {
+    expect((await purchase('buyer.one')).status).toBe(201);
+    expect((await purchase('buyer.two')).status).toBe(201);
     expectError(await purchase('buyer.two'), 409, 'ALREADY_PURCHASED');
   });
 });

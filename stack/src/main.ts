@@ -84,7 +84,7 @@ async function stop(): Promise<number> {
 const [command, ...args] = process.argv.slice(2);
 const commands: Record<string, () => Promise<number>> = {
   start,
-  test: runTestCommand,
+  test: () => runTestCommand(args),
   sale: () => sale(args),
   stop,
 };

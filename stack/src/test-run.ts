@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScenarios, type StackHandle } from '../../chaos/runner.js';
 import { SCENARIOS } from '../../chaos/scenarios.js';
-import { REPO_ROOT, loadStackConfig, serviceEnv } from './config.js';
+import { REPO_ROOT, loadStackConfig, serviceEnv, stackSecrets } from './config.js';
 import { Supervisor } from './processes.js';
 import { startStack } from './stack.js';
 
@@ -37,7 +37,21 @@ function runStep(command: string, args: string[], env: Record<string, string> = 
   });
 }
 
-export async function runTestCommand(): Promise<number> {
+/**
+ * `npm test -- --shuffle=<seed>` runs the suites' files and tests in an order
+ * shuffled by that seed: each must pass whatever ran before it.
+ */
+function vitestOrder(args: string[]): string[] {
+  const shuffle = args.find((arg) => arg.startsWith('--shuffle'));
+  if (!shuffle) return [];
+  const seed = shuffle.split('=')[1] ?? String(Date.now());
+  if (!/^\d+$/.test(seed)) throw new Error(`--shuffle takes a numeric seed, not "${seed}"`);
+  say(`(files and tests in the order shuffled by seed ${seed})`);
+  return ['--sequence.shuffle', `--sequence.seed=${seed}`];
+}
+
+export async function runTestCommand(args: string[] = []): Promise<number> {
+  const order = vitestOrder(args);
   let passed = 0;
   let failed = 0;
   const check = async (name: string, command: string, args: string[]) => {
@@ -61,7 +75,7 @@ export async function runTestCommand(): Promise<number> {
   const reportFile = join(config.stateDir, 'vitest-report.json');
   try {
     say('\n==> vitest: unit, web, integration and end-to-end suites');
-    await runStep('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
+    await runStep('npx', ['vitest', 'run', ...order, '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`], {
       // The tests act as the operator; those that prove what other roles may not do read their passwords from here.
       ...serviceEnv(config, 'operator'),
       FLASH_SECRETS_DIR: config.secretsDir,
@@ -85,6 +99,17 @@ export async function runTestCommand(): Promise<number> {
   else {
     failed += 1;
     say(`✗ processes still running after stop: ${leftovers.join(', ')}`);
+  }
+  // After everything, faults included: no password reached any log.
+  const secrets = Object.values(stackSecrets(config)).flatMap((group) => Object.values(group));
+  const leaking = readdirSync(config.logDir).filter((file) => {
+    const text = readFileSync(join(config.logDir, file), 'utf8');
+    return secrets.some((secret) => text.includes(secret));
+  });
+  if (leaking.length === 0) passed += 1;
+  else {
+    failed += 1;
+    say(`✗ a password is written in ${leaking.join(', ')}`);
   }
 
   try {
