@@ -18,6 +18,8 @@ if [ "$command" = start ] && ! command -v prometheus-redis-exporter >/dev/null; 
 # The alert rules' unit tests run promtool, which comes with Prometheus.
 if [ "$command" = test ] && ! command -v promtool >/dev/null; then missing+=(prometheus); fi
 if [ "$command" = bench ] && ! command -v wrk >/dev/null; then missing+=(wrk); fi
+# The benchmarks' load client (loadtest/herd/herd.c) is built on first use; the test run checks it.
+if { [ "$command" = test ] || [ "$command" = bench ]; } && ! command -v cc >/dev/null; then missing+=(gcc libc6-dev); fi
 if [ "$command" = test ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 # The fault suite (and its short version in the test run) cuts Redis nodes apart with nftables.
 if { [ "$command" = test ] || [ "$command" = chaos ]; } && ! command -v nft >/dev/null; then missing+=(nftables); fi

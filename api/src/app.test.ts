@@ -6,25 +6,13 @@
  */
 import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { createApp, type AppDependencies } from './app.js';
+import type { AppDependencies } from './app.js';
 import { ERROR_CATALOG } from './errors.js';
-import { createLogger } from './platform/logger.js';
-import { createApiMetrics } from './platform/metrics.js';
-import { SCRIPTED_SALE, scriptedStore, type Script } from './testing/scripted-store.js';
+import { scriptedApp, type ScriptedAppOptions } from './testing/scripted-app.js';
+import { SCRIPTED_SALE, type Script } from './testing/scripted-store.js';
 
-function shop(script: Partial<Script> = {}, deps: Partial<AppDependencies> = {}) {
-  const scripted = scriptedStore(script);
-  const metrics = createApiMetrics();
-  const app = createApp({
-    store: scripted.store,
-    metrics,
-    logger: createLogger('app-test', 'silent'),
-    readinessChecks: { redis: async () => 'ok' },
-    isAccepting: () => true,
-    trustRequestId: true,
-    requestDeadlineMs: 200,
-    ...deps,
-  });
+function shop(script: Partial<Script> = {}, deps: Partial<Omit<AppDependencies, 'purchases'>> = {}, options: ScriptedAppOptions = {}) {
+  const { app, metrics, claims, script: scripted } = scriptedApp(script, deps, options);
   const buy = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     app.request('/api/v1/flash-sales/current/purchase', {
       method: 'POST',
@@ -33,7 +21,7 @@ function shop(script: Partial<Script> = {}, deps: Partial<AppDependencies> = {})
     });
   const counter = async (name: string) =>
     (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name)?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
-  return { app, buy, counter, ...scripted };
+  return { app, buy, counter, claims, script: scripted };
 }
 
 const errorOf = async (response: Response) => ((await response.json()) as { error: { code: string; details?: unknown } }).error;

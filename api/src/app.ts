@@ -2,9 +2,10 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
-import { ApiError, errorBody, type ErrorCode } from './errors.js';
+import { ApiError, classifyFailure, errorBody, type ErrorCode } from './errors.js';
 import { registerFlashSaleRoutes } from './features/flash-sale/flash-sale.routes.js';
 import type { RedisSaleStore } from './features/flash-sale/flash-sale.redis.js';
+import type { PurchaseEndpoint } from './features/flash-sale/purchase-endpoint.js';
 import type { AppEnv } from './app-env.js';
 import type { Logger } from './platform/logger.js';
 import type { ApiMetrics } from './platform/metrics.js';
@@ -20,6 +21,8 @@ export interface AppDependencies {
   trustRequestId: boolean;
   /** Every API request is answered within this, if need be with 503 (REQUEST_DEADLINE_MS). */
   requestDeadlineMs: number;
+  /** The purchase path, which the replica also serves without the framework (commands/api.ts). */
+  purchases: PurchaseEndpoint;
 }
 
 /**
@@ -74,16 +77,6 @@ const readiness = createRoute({
     503: { description: 'Not ready: which check failed, or draining', content: { 'application/json': { schema: ReadinessSchema } } },
   },
 });
-
-/** Failures of Redis: the shopper should retry, so these answer 503, not 500. */
-function isDependencyFailure(error: Error): boolean {
-  return (
-    ['ReplyError', 'ClusterAllFailedError', 'MaxRetriesPerRequestError'].includes(error.name) ||
-    /timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING/.test(
-      error.message,
-    )
-  );
-}
 
 export function createApp(deps: AppDependencies) {
   const { metrics, logger } = deps;
@@ -171,13 +164,11 @@ export function createApp(deps: AppDependencies) {
 }
 
 function toApiError(thrown: Error): ApiError {
-  if (thrown instanceof ApiError) return thrown;
   if (thrown instanceof HTTPException) {
     const code = HTTP_STATUS_CODES[thrown.status];
     // Hono's own messages (malformed JSON, bad content type) are safe to show.
     if (code) return new ApiError(code, thrown.status === 400 ? thrown.message : undefined);
   }
-  if (isDependencyFailure(thrown)) return new ApiError('SERVICE_UNAVAILABLE');
-  return new ApiError('INTERNAL_ERROR');
+  return classifyFailure(thrown);
 }
 

@@ -56,7 +56,12 @@ export const EnvSchema = z.object({
   REDIS_REPLICA_ACK_TIMEOUT_MS: milliseconds.default(500).describe('how long that check waits for them before the shopper gets 503 (retrying is safe)'),
   REQUEST_DEADLINE_MS: milliseconds
     .default(3_000)
-    .describe('every API request is answered within this, with 503 if need be; under nginx’s `proxy_read_timeout` (5 s)'),
+    .describe('every API request is answered within this, with 503 if need be, counted for a purchase from when nginx received it; under nginx’s `proxy_read_timeout` (5 s)'),
+  ADMISSION_QUEUE_LIMIT_MS: milliseconds
+    .default(2_000)
+    .describe(
+      'a purchase that waited longer than this since nginx received it (`X-Request-Start`) is answered 503 with Retry-After at once, instead of asking Redis: the replicas are behind (docs/adr/0005-admission.md); under `REQUEST_DEADLINE_MS`',
+    ),
   BUYER_ATTEMPT_LIMIT: z.coerce.number().int().positive().default(10).describe('purchase attempts one buyer may make per window, from any address'),
   BUYER_ATTEMPT_WINDOW_MS: milliseconds.default(10_000).describe('that window'),
   TRUST_REQUEST_ID: booleanFlag.prefault('true').describe('take nginx’s `X-Request-Id` as the correlation id'),
@@ -67,7 +72,9 @@ export const EnvSchema = z.object({
   PG_POOL_MAX: z.coerce.number().int().positive().default(10).describe('the reconciler’s Postgres connections'),
   RECONCILER_CLAIM_IDLE_MS: milliseconds.default(5_000).describe('an entry pending this long on another consumer is presumed orphaned and reclaimed'),
   RECONCILER_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(500).describe('stream entries persisted per transaction'),
-  RECONCILER_IDLE_POLL_MS: milliseconds.default(50).describe('pause between reconcile passes that found nothing new'),
+  RECONCILER_IDLE_WAIT_MS: milliseconds
+    .default(1_000)
+    .describe('after a pass that found nothing, the reconciler blocks on the current sale’s stream until a purchase arrives or this passes (closing sales are checked this often)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
   SHUTDOWN_GRACE_MS: milliseconds.default(10_000).describe('from SIGTERM to a forced exit, if draining hangs'),
   DEMO_SALE: booleanFlag.prefault('true').describe('`sale ensure` (every start) creates a demo sale when the shop has no sale at all'),

@@ -34,16 +34,35 @@ export class ApiError extends Error {
   }
 }
 
+/** A refusal as plain data: what an answer needs, without an Error's stack trace (the purchase path answers thousands a second). */
+export interface Refusal {
+  code: ErrorCode;
+  message?: string;
+  details?: unknown;
+}
+
 /** The functional spec's error body (§4.2). */
-export function errorBody(error: ApiError, correlationId: string) {
+export function errorBody({ code, message = ERROR_CATALOG[code].message, details }: Refusal, correlationId: string) {
   return {
     status: 'error' as const,
-    code: error.status,
-    error: {
-      code: error.code,
-      message: error.message,
-      correlationId,
-      ...(error.details === undefined ? {} : { details: error.details }),
-    },
+    code: ERROR_CATALOG[code].status,
+    error: { code, message, correlationId, ...(details === undefined ? {} : { details }) },
   };
+}
+
+/** Failures of Redis: the shopper should retry, so these answer 503, not 500. */
+function isDependencyFailure(error: Error): boolean {
+  return (
+    ['ReplyError', 'ClusterAllFailedError', 'MaxRetriesPerRequestError'].includes(error.name) ||
+    /timed out|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLUSTERDOWN|TRYAGAIN|LOADING/.test(
+      error.message,
+    )
+  );
+}
+
+/** What a client is told about something thrown while answering it. */
+export function classifyFailure(thrown: Error): ApiError {
+  if (thrown instanceof ApiError) return thrown;
+  if (isDependencyFailure(thrown)) return new ApiError('SERVICE_UNAVAILABLE');
+  return new ApiError('INTERNAL_ERROR');
 }

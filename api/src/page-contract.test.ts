@@ -14,10 +14,8 @@ import {
   SaleSchema,
   envelope,
 } from '../../web/src/features/flash-sale/api/schemas.js';
-import { createApp } from './app.js';
-import { createLogger } from './platform/logger.js';
-import { createApiMetrics } from './platform/metrics.js';
-import { SCRIPTED_SALE, scriptedStore, type Script } from './testing/scripted-store.js';
+import { scriptedApp } from './testing/scripted-app.js';
+import { SCRIPTED_SALE, type Script } from './testing/scripted-store.js';
 
 type JsonSchema = {
   type?: string | string[];
@@ -30,17 +28,7 @@ type JsonSchema = {
   $ref?: string;
 };
 
-function appWith(script: Partial<Script> = {}) {
-  return createApp({
-    store: scriptedStore(script).store,
-    metrics: createApiMetrics(),
-    logger: createLogger('contract', 'silent'),
-    readinessChecks: {},
-    isAccepting: () => true,
-    trustRequestId: false,
-    requestDeadlineMs: 1_000,
-  });
-}
+const appWith = (script: Partial<Script> = {}) => scriptedApp(script).app;
 
 const document = async () =>
   (await (await appWith().request('/api/v1/openapi.json')).json()) as { components: { schemas: Record<string, JsonSchema> } };

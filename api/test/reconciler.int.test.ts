@@ -49,7 +49,7 @@ function reconcilerFor(
     consumer,
     batchSize: 100,
     claimIdleMs: 200,
-    idlePollMs: 10,
+    idleWaitMs: 10,
   });
 }
 
@@ -67,6 +67,42 @@ describe('persisting purchases', () => {
     expect(await stack.repository.confirmedCount(sale.id)).toBe(2);
     const { rows } = await stack.pool.query('SELECT remaining_stock FROM flash_sales WHERE id = $1', [sale.id]);
     expect(rows[0].remaining_stock).toBe(3);
+  });
+});
+
+describe('an idle reconciler', () => {
+  it('blocks on the current sale’s stream and wakes as soon as a purchase arrives', async () => {
+    const sale = await privateSale(5);
+    const idleWaitMs = 20_000;
+    const waitClient = stack.redis.duplicate(undefined, {
+      redisOptions: { ...stack.redis.options.redisOptions, commandTimeout: idleWaitMs + 5_000 },
+    });
+    const reconciler = createReconciler({
+      redis: stack.redis,
+      store: { ...stack.store, currentSaleId: async () => sale.id },
+      durability: stack.durability,
+      repository: { ...stack.repository, unsettledSales: async () => [sale] },
+      logger: stack.logger,
+      metrics: createReconcilerMetrics(),
+      consumer: 'idle-waiter',
+      batchSize: 100,
+      claimIdleMs: 5_000,
+      idleWaitMs,
+      waitClient,
+    });
+    const running = reconciler.run();
+    try {
+      // Its first pass found nothing: it is now blocked for up to 20 s.
+      const consumers = async () => (await stack.redis.xinfo('CONSUMERS', saleKeys(sale.id).purchases, RECONCILER_GROUP).catch(() => [])) as unknown[];
+      await waitFor(async () => (await consumers()).length > 0, 5_000, 'the first pass');
+      expect((await stack.store.claim(sale.id, 'wakes.the.reconciler', randomUUID())).kind).toBe('CONFIRMED');
+      // Persisted long before a 20 s pause would have ended.
+      await waitFor(async () => (await stack.repository.confirmedCount(sale.id)) === 1, 5_000, 'the purchase to reach Postgres');
+    } finally {
+      reconciler.stop();
+      waitClient.disconnect();
+      await running;
+    }
   });
 });
 

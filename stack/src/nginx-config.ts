@@ -7,11 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allowedMethods, createApp } from '../../api/src/app.js';
+import { allowedMethods } from '../../api/src/app.js';
 import { ERROR_CATALOG, type ErrorCode } from '../../api/src/errors.js';
-import { createLogger } from '../../api/src/platform/logger.js';
-import { createApiMetrics } from '../../api/src/platform/metrics.js';
-import { scriptedStore } from '../../api/src/testing/scripted-store.js';
+import { scriptedApp } from '../../api/src/testing/scripted-app.js';
 import { REPO_ROOT } from './config.js';
 
 const HEADER = (what: string) =>
@@ -67,15 +65,7 @@ export function renderErrorPages(): string {
 
 /** The methods of each API path, for the 405s nginx gives itself (TRACE, which it never proxies; POST to a static file). */
 export function renderAllowedMethods(): string {
-  const app = createApp({
-    store: scriptedStore().store,
-    metrics: createApiMetrics(),
-    logger: createLogger('nginx-config', 'silent'),
-    readinessChecks: {},
-    isAccepting: () => true,
-    trustRequestId: false,
-    requestDeadlineMs: 1_000,
-  });
+  const { app } = scriptedApp();
   const paths = Object.entries(allowedMethods(app)).filter(([path]) => path.startsWith('/api/'));
   const width = Math.max(...paths.map(([path]) => path.length));
   const lines = paths.map(([path, methods]) => `  ${path.padEnd(width)}  ${quoted(methods)};`);

@@ -1,8 +1,9 @@
 /** `flashflow api`: one API replica. The only place that builds its real clients. */
-import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
-import { createApp } from '../app.js';
+import { createServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { createApp, type AppDependencies } from '../app.js';
 import type { Env } from '../env.js';
+import { createPurchaseEndpoint, PURCHASE_PATH, servePurchase } from '../features/flash-sale/purchase-endpoint.js';
 import { connectShopStore } from '../features/flash-sale/shop-store.js';
 import { createLogger } from '../platform/logger.js';
 import { createApiMetrics } from '../platform/metrics.js';
@@ -11,6 +12,19 @@ import { onShutdownSignal } from '../platform/shutdown.js';
 /** A herd arrives as thousands of connections at once: a deeper accept queue than Node's 511. */
 const LISTEN_BACKLOG = 4096;
 
+type ReplicaParts = Omit<AppDependencies, 'purchases' | 'trustRequestId' | 'requestDeadlineMs'>;
+
+/** A replica's app and its framework-free purchase path, from its settings (also built in process by tests). */
+export function buildReplicaApp(env: Env, parts: ReplicaParts) {
+  const purchases = createPurchaseEndpoint({
+    ...parts,
+    requestDeadlineMs: env.REQUEST_DEADLINE_MS,
+    admissionQueueLimitMs: env.ADMISSION_QUEUE_LIMIT_MS,
+  });
+  const app = createApp({ ...parts, purchases, trustRequestId: env.TRUST_REQUEST_ID, requestDeadlineMs: env.REQUEST_DEADLINE_MS });
+  return { app, purchases };
+}
+
 export function runApi(env: Env): void {
   // Purchases never touch Postgres: an API replica has no Postgres connection at all.
   const logger = createLogger('flashflow-api', env.LOG_LEVEL);
@@ -18,17 +32,22 @@ export function runApi(env: Env): void {
   const metrics = createApiMetrics();
   let accepting = true;
 
-  const app = createApp({
+  const { app, purchases } = buildReplicaApp(env, {
     store: shop.store,
     metrics,
     logger,
     readinessChecks: { redis: () => shop.redis.get('flash:readiness-probe') },
     isAccepting: () => accepting,
-    trustRequestId: env.TRUST_REQUEST_ID,
-    requestDeadlineMs: env.REQUEST_DEADLINE_MS,
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Purchases skip the framework (purchase-endpoint.ts); everything else is Hono's.
+  const purchase = servePurchase(purchases, metrics, env.TRUST_REQUEST_ID);
+  const everythingElse = getRequestListener(app.fetch);
+  const server = createServer((request, response) => {
+    const { url } = request;
+    const isPurchase = request.method === 'POST' && (url === PURCHASE_PATH || url?.startsWith(`${PURCHASE_PATH}?`));
+    return isPurchase ? purchase(request, response) : everythingElse(request, response);
+  });
   // nginx reuses idle upstream connections for up to 30 s (keepalive_timeout in
   // nginx/templates). If the replica closed one first (Node's default is 5 s), a
   // POST sent on it would meet a reset that nginx must not retry: outlive nginx.

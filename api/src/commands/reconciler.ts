@@ -21,6 +21,10 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 export function runReconciler(env: Env): void {
   const logger = createLogger('flashflow-reconciler', env.LOG_LEVEL);
   const redis = connectSaleRedis(env, 'reconciler');
+  // Blocks for up to RECONCILER_IDLE_WAIT_MS at a time: its commands may take that much longer.
+  const waitClient = redis.duplicate(undefined, {
+    redisOptions: { ...redis.options.redisOptions, connectionName: 'reconciler-wait', commandTimeout: env.RECONCILER_IDLE_WAIT_MS + env.REDIS_COMMAND_TIMEOUT_MS },
+  });
   const pool = createPgPool(env, 'flashflow-reconciler', logger);
   const metrics = createReconcilerMetrics();
   const reconciler = createReconciler({
@@ -37,7 +41,8 @@ export function runReconciler(env: Env): void {
     consumer: `${hostname()}-${env.RECONCILER_PORT}`,
     batchSize: env.RECONCILER_BATCH_SIZE,
     claimIdleMs: env.RECONCILER_CLAIM_IDLE_MS,
-    idlePollMs: env.RECONCILER_IDLE_POLL_MS,
+    idleWaitMs: env.RECONCILER_IDLE_WAIT_MS,
+    waitClient,
   });
 
   // Liveness: the loop makes progress. Readiness: it can do its job (Postgres
@@ -67,6 +72,7 @@ export function runReconciler(env: Env): void {
     reconciler.stop();
     await running;
     server.close();
+    waitClient.disconnect();
     await Promise.allSettled([redis.quit(), pool.end()]);
   });
 }

@@ -56,6 +56,7 @@ const INVISIBLE = '\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\
 export const USER_ID_PATTERN = `^[${WHITESPACE}]*[^${WHITESPACE}${CONTROL}${INVISIBLE}]+[${WHITESPACE}]*$`;
 
 const characters = (text: string) => [...text].length;
+const USER_ID_REGEX = new RegExp(USER_ID_PATTERN, 'u');
 
 /**
  * A buyer is a username or an e-mail address. Shops treat both
@@ -72,7 +73,7 @@ export const UserIdSchema = z
     error: `userId must be at most ${USER_ID_MAX_LENGTH} characters`,
     abort: true,
   })
-  .refine((raw) => new RegExp(USER_ID_PATTERN, 'u').test(raw) && raw.isWellFormed(), {
+  .refine((raw) => USER_ID_REGEX.test(raw) && raw.isWellFormed(), {
     error: 'userId must not contain whitespace, control or invisible characters',
     abort: true,
   })

@@ -1,15 +1,22 @@
 /** The flash-sale endpoints of §4: thin handlers over the Redis store and the pure rules. */
-import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { ApiError, ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 import type { ApiMetrics } from '../../platform/metrics.js';
 import type { AppEnv } from '../../app-env.js';
-import type { Logger } from '../../platform/logger.js';
-import { computeSaleStatus, PURCHASE_PRECEDENCE, type PurchaseDecision } from './flash-sale.logic.js';
+import { computeSaleStatus, PURCHASE_PRECEDENCE } from './flash-sale.logic.js';
 import type { RedisSaleStore } from './flash-sale.redis.js';
-import { createSoldOutMemo } from './sold-out-memo.js';
+import {
+  PURCHASE_BODY_LIMIT_BYTES,
+  PURCHASE_PATH,
+  REQUEST_START_HEADER,
+  parseRequestStart,
+  payloadTooLarge,
+  type Answer,
+  type PurchaseEndpoint,
+} from './purchase-endpoint.js';
 import {
   ErrorSchema,
   PurchaseConfirmedSchema,
@@ -18,9 +25,6 @@ import {
   PurchaseRequestSchema,
   SaleResponseSchema,
 } from './flash-sale.schemas.js';
-
-/** The purchase body is one short identifier; anything bigger is not a purchase. */
-export const PURCHASE_BODY_LIMIT_BYTES = 4096;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -45,20 +49,13 @@ const getCurrentSale = createRoute({
   },
 });
 
+/** Documented here; answered by purchase-endpoint.ts. */
 const purchase = createRoute({
   method: 'post',
-  path: '/api/v1/flash-sales/current/purchase',
+  path: PURCHASE_PATH,
   summary: 'Attempt to buy one unit of the current sale',
   description:
     `Outcomes are decided atomically, in this order of precedence: ${PURCHASE_PRECEDENCE.map((code) => `\`${code}\``).join(' → ')}. A purchase is answered 201 (or ALREADY_PURCHASED) only once a Redis replica holds it; until then the answer is 503 with Retry-After. Retrying is safe: a buyer who already bought always gets ALREADY_PURCHASED with the original purchase id, never a second unit.`,
-  middleware: [
-    bodyLimit({
-      maxSize: PURCHASE_BODY_LIMIT_BYTES,
-      onError: () => {
-        throw new ApiError('PAYLOAD_TOO_LARGE');
-      },
-    }),
-  ] as const,
   request: {
     body: { required: true, content: { 'application/json': { schema: PurchaseRequestSchema } } },
   },
@@ -81,6 +78,9 @@ const purchase = createRoute({
   },
 });
 
+const reply = (c: Context<AppEnv>, answer: Answer) =>
+  c.body(answer.body, answer.status as 201, { ...answer.headers, 'Content-Type': 'application/json' });
+
 /** `?userId=a&userId=b` is ambiguous: refuse it rather than pick one. */
 const singleUserIdParameter = createMiddleware(async (c, next) => {
   if ((c.req.queries('userId')?.length ?? 0) > 1) {
@@ -91,7 +91,7 @@ const singleUserIdParameter = createMiddleware(async (c, next) => {
 
 const lookupPurchase = createRoute({
   method: 'get',
-  path: '/api/v1/flash-sales/current/purchase',
+  path: PURCHASE_PATH,
   summary: "Whether a buyer has bought in the current sale",
   middleware: [singleUserIdParameter] as const,
   request: { query: PurchaseLookupQuerySchema },
@@ -101,12 +101,6 @@ const lookupPurchase = createRoute({
   },
 });
 
-const REJECTIONS = {
-  SALE_NOT_ACTIVE: 'sale_not_active',
-  SOLD_OUT: 'sold_out',
-  ALREADY_PURCHASED: 'already_purchased',
-} as const;
-
 /** A purchase that is not yet held by enough replicas is not promised: the shopper retries. */
 const notYetReplicated = (metrics: ApiMetrics) => {
   metrics.unreplicatedPurchases.inc();
@@ -115,10 +109,8 @@ const notYetReplicated = (metrics: ApiMetrics) => {
 
 export function registerFlashSaleRoutes(
   app: OpenAPIHono<AppEnv>,
-  { store, metrics, logger }: { store: RedisSaleStore; metrics: ApiMetrics; logger: Logger },
+  { store, metrics, purchases }: { store: RedisSaleStore; metrics: ApiMetrics; purchases: PurchaseEndpoint },
 ) {
-  const soldOut = createSoldOutMemo(store);
-
   const requireCurrentSaleId = async () => {
     const saleId = await store.currentSaleId();
     if (!saleId) throw new ApiError('SALE_NOT_FOUND');
@@ -151,73 +143,21 @@ export function registerFlashSaleRoutes(
     );
   });
 
-  app.openapi(purchase, async (c) => {
-    c.header('Cache-Control', 'no-store');
-    const { userId } = c.req.valid('json');
-    const saleId = await requireCurrentSaleId();
-    const definition = await store.definition(saleId);
-    if (!definition) throw new ApiError('SALE_NOT_FOUND');
-
-    const purchaseId = randomUUID();
-    let outcome: PurchaseDecision | null = soldOut.answer(saleId, userId);
-    if (!outcome) {
-      const stopTimer = metrics.claimDuration.startTimer();
-      try {
-        outcome = await store.claim(saleId, userId, purchaseId);
-      } catch (error) {
-        metrics.purchaseOutcomes.inc({ outcome: 'unavailable' });
-        throw error;
-      } finally {
-        stopTimer();
-      }
-      if (outcome.kind === 'SOLD_OUT') {
-        soldOut.remember(definition).catch((error: unknown) => logger.warn({ err: error, saleId }, 'could not copy the buyers of a sold-out sale'));
-      }
-    }
-
-    const confirmed = (purchasedAtMs: number) => {
-      metrics.purchaseOutcomes.inc({ outcome: 'confirmed' });
-      return c.json(
-        {
-          data: {
-            purchaseId,
-            userId,
-            productName: definition.productName,
-            status: 'confirmed' as const,
-            purchasedAt: iso(purchasedAtMs),
-          },
-        },
-        201,
-      );
-    };
-
-    switch (outcome.kind) {
-      case 'CONFIRMED':
-        return confirmed(outcome.purchasedAtMs);
-      case 'NOT_REPLICATED':
-        metrics.purchaseOutcomes.inc({ outcome: 'unreplicated' });
-        throw notYetReplicated(metrics);
-      case 'ALREADY_PURCHASED':
-        // A retry inside ioredis can replay our own claim after a dropped
-        // connection: the script then reports this very purchase id, and it is ours.
-        if (outcome.purchaseId === purchaseId) return confirmed(outcome.purchasedAtMs);
-        metrics.purchaseOutcomes.inc({ outcome: REJECTIONS.ALREADY_PURCHASED });
-        throw new ApiError('ALREADY_PURCHASED', undefined, {
-          purchaseId: outcome.purchaseId,
-          purchasedAt: iso(outcome.purchasedAtMs),
-        });
-      case 'RATE_LIMITED':
-        metrics.purchaseOutcomes.inc({ outcome: 'rate_limited' });
-        c.header('Retry-After', String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))));
-        throw new ApiError('RATE_LIMITED', 'Too many attempts for this buyer; try again shortly.');
-      case 'SALE_NOT_ACTIVE':
-      case 'SOLD_OUT':
-        metrics.purchaseOutcomes.inc({ outcome: REJECTIONS[outcome.kind] });
-        throw new ApiError(outcome.kind);
-      case 'NO_SALE':
-        throw new ApiError('SALE_NOT_FOUND');
-    }
-  });
+  app.openAPIRegistry.registerPath(purchase);
+  app.post(
+    PURCHASE_PATH,
+    bodyLimit({ maxSize: PURCHASE_BODY_LIMIT_BYTES, onError: (c) => reply(c, payloadTooLarge(c.var.requestId)) }),
+    async (c) =>
+      reply(
+        c,
+        await purchases.answerPurchase({
+          contentType: c.req.header('content-type'),
+          body: Buffer.from(await c.req.arrayBuffer()),
+          requestId: c.var.requestId,
+          receivedAtMs: parseRequestStart(c.req.header(REQUEST_START_HEADER)),
+        }),
+      ),
+  );
 
   app.openapi(lookupPurchase, async (c) => {
     c.header('Cache-Control', 'no-store');

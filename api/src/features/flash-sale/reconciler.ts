@@ -44,7 +44,14 @@ export interface ReconcilerOptions {
   consumer: string;
   batchSize: number;
   claimIdleMs: number;
-  idlePollMs: number;
+  /** After a pass that found nothing: the longest wait for a new purchase before the next pass. */
+  idleWaitMs: number;
+  /**
+   * A connection of its own for that wait, blocked in XREADGROUP on the
+   * current sale's stream, so a purchase wakes the loop at once and an idle
+   * loop costs nothing. Without it the loop just pauses (tests).
+   */
+  waitClient?: Cluster;
   now?: () => number;
 }
 
@@ -236,6 +243,23 @@ export function createReconciler(options: ReconcilerOptions) {
       wake = null;
     });
 
+  /**
+   * Until a purchase reaches the current sale, where they arrive, or
+   * idleWaitMs pass. The entry the blocking read takes is this consumer's
+   * pending entry, which the next pass reads first.
+   */
+  async function waitForPurchases() {
+    const current = options.waitClient ? await store.currentSaleId().catch(() => null) : null;
+    const streamKey = current ? saleKeys(current).purchases : '';
+    if (!options.waitClient || !groupsReady.has(streamKey)) return pause(options.idleWaitMs);
+    const arrival = options.waitClient.xreadgroup(
+      'GROUP', RECONCILER_GROUP, consumer, 'COUNT', 1, 'BLOCK', options.idleWaitMs, 'STREAMS', streamKey, '>',
+    );
+    // A failed read (failover, the stream gone) still waits: the next pass meets the problem and reports it.
+    const longest = pause(options.idleWaitMs + 1_000);
+    await Promise.race([arrival.then(undefined, () => longest), longest]);
+  }
+
   /** Runs until stop() is called. Nothing it meets ends it: failures are reported, then retried. */
   async function run() {
     let failedPasses = 0;
@@ -254,7 +278,7 @@ export function createReconciler(options: ReconcilerOptions) {
       if (failedPasses > 0) {
         await pause(Math.min(FAILED_PASS_PAUSE_MS.first * 2 ** (failedPasses - 1), FAILED_PASS_PAUSE_MS.max));
       } else if (outcome?.handled === 0) {
-        await pause(options.idlePollMs);
+        await waitForPurchases();
       }
     }
   }
