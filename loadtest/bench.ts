@@ -12,17 +12,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, serviceEnv, type StackConfig } from '../stack/src/config.js';
 import { Supervisor, waitUntil } from '../stack/src/processes.js';
-import { renderTemplate } from '../stack/src/services.js';
-import { userIds } from '../stack/src/system.js';
 import { createSale, runK6, runScenario, stopK6Runs, type K6Summary, type LoadTarget } from './harness.js';
 import { K6_VERSION, ensureK6 } from './k6.js';
 import { connectShopStore } from '../api/src/features/flash-sale/shop-store.js';
+import { LOAD_CLIENT, readPid, withCpu, type CpuSplit } from './bench/cpu.js';
+import { ceilingSite, shopSite, startNginxVariant } from './bench/nginx-variants.js';
+import { measureCapacity, type CapacityResults } from './bench/capacity.js';
+import { renderCapacity, spliceCapacity } from './bench/capacity-report.js';
+import { ensureHerdClient } from './bench/herd-client.js';
+import { loadBenchSettings } from './bench/settings.js';
+import { fmt, median, pct, percentile, spread } from './bench/statistics.js';
 import { measureRedisCost } from './redis-cost.js';
 import { createPgClaim } from './pg-claim.js';
 import { counterSum, scrape } from './prom.js';
@@ -39,30 +44,16 @@ const onInterrupt = async () => {
   for (const cleanup of cleanups) await cleanup().catch(() => undefined);
 };
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const settings = loadBenchSettings();
+const RUNS = settings.BENCH_RUNS;
+const SECONDS = settings.BENCH_SECONDS;
 /** Each VU pauses this long between requests: ≤ 10 requests/s per source address, nginx's purchase limit. */
 const THINK = 0.1;
-/** Ceiling and status: up to 10,000 req/s offered, more than k6 can send on this machine. */
-const VUS = Number(process.env.BENCH_VUS ?? 1000);
-/** Purchases: up to 4,000 req/s offered, above nginx's global purchase limit (2,500/s): the surplus waits in its queue. */
-const PURCHASE_VUS = Number(process.env.BENCH_PURCHASE_VUS ?? 400);
-const CLAIM_CONCURRENCY = Number(process.env.BENCH_CLAIM_CONCURRENCY ?? 50);
+const VUS = settings.BENCH_VUS;
+const PURCHASE_VUS = settings.BENCH_PURCHASE_VUS;
+const CLAIM_CONCURRENCY = settings.BENCH_CLAIM_CONCURRENCY;
 const HTTP_SCRIPT = join(REPO_ROOT, 'loadtest/bench/http.js');
 const BENCH_IPS = '127.30.0.1-127.30.255.254';
-
-// ------------------------------------------------------------------ numbers
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const spread = (values: number[]) => ({ min: Math.min(...values), max: Math.max(...values) });
-const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
-const pct = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 
 interface HttpRun {
   rps: number;
@@ -99,168 +90,6 @@ const summarise = (m: Measured) => {
   };
 };
 
-/** A pid file of the stack's supervisor: "<pid>" or "<pid> <stop signal>". */
-const readPid = (file: string) => Number.parseInt(readFileSync(file, 'utf8'), 10);
-
-// ------------------------------------------------------------- CPU by process
-
-type CpuSplit = Record<string, number>; // label → cores used on average
-
-interface ProcStat {
-  pid: number;
-  ppid: number;
-  comm: string;
-  ticks: number;
-}
-
-function readProcs(): Map<number, ProcStat> {
-  const procs = new Map<number, ProcStat>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = text.lastIndexOf(')');
-      const comm = text.slice(text.indexOf('(') + 1, close);
-      const fields = text.slice(close + 2).split(' ');
-      procs.set(Number(entry), {
-        pid: Number(entry),
-        ppid: Number(fields[1]),
-        comm,
-        ticks: Number(fields[11]) + Number(fields[12]),
-      });
-    } catch {
-      // gone
-    }
-  }
-  return procs;
-}
-
-/** Our processes by role: the stack's pid files, k6, this process; children count for their parent's role. */
-function cpuByRole(stateDir: string): Map<string, number> {
-  const roles = new Map<number, string>([[process.pid, 'bench harness (node)']]);
-  const pidDir = join(stateDir, 'pids');
-  for (const file of readdirSync(pidDir)) {
-    const pid = readPid(join(pidDir, file));
-    const name = file.replace(/\.pid$/, '');
-    const role = name.startsWith('api-')
-      ? 'API replicas (node)'
-      : name.startsWith('redis-')
-        ? 'Redis Cluster (6 nodes)'
-        : name.startsWith('nginx')
-          ? 'nginx'
-          : name === 'postgres'
-            ? 'PostgreSQL'
-            : name === 'reconciler'
-              ? 'reconciler (node)'
-              : name;
-    roles.set(pid, role);
-  }
-  const procs = readProcs();
-  const totals = new Map<string, number>();
-  for (const proc of procs.values()) {
-    let role: string | undefined = proc.comm === 'k6' ? 'k6 (load generator)' : undefined;
-    for (let p: ProcStat | undefined = proc, hops = 0; !role && p && hops < 10; p = procs.get(p.ppid), hops++) {
-      role = roles.get(p.pid);
-    }
-    if (role) totals.set(role, (totals.get(role) ?? 0) + proc.ticks);
-  }
-  return totals;
-}
-
-/** CPU of this process's children that have exited and been waited for: k6, once a run is over. */
-function reapedChildrenTicks(): number {
-  const text = readFileSync('/proc/self/stat', 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[13]) + Number(fields[14]); // cutime, cstime
-}
-
-async function withCpu<T>(stateDir: string, body: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
-  const hz = 100; // USER_HZ on Linux
-  const reapedBefore = reapedChildrenTicks();
-  const before = cpuByRole(stateDir);
-  const [totalBefore] = systemTicks();
-  const started = Date.now();
-  const result = await body();
-  const seconds = (Date.now() - started) / 1000;
-  const after = cpuByRole(stateDir);
-  const [totalAfter] = systemTicks();
-  const cpu: CpuSplit = {};
-  for (const [role, ticks] of after) cpu[role] = (ticks - (before.get(role) ?? 0)) / hz / seconds;
-  // k6 has exited by now: its CPU shows up as this process's reaped children.
-  cpu['k6 (load generator)'] = (reapedChildrenTicks() - reapedBefore) / hz / seconds;
-  const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
-  cpu['everything else on the machine'] = Math.max(0, (totalAfter - totalBefore) / hz / seconds - ours);
-  return { result, cpu };
-}
-
-/** Busy ticks of the whole machine (all CPUs), from /proc/stat. */
-function systemTicks(): [number] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
-  return [user! + nice! + system! + irq! + softirq! + steal!];
-}
-
-// ------------------------------------------------------------ extra nginx
-
-/** nginx with the stack's own nginx.conf (same workers, events, buffers, logging), another site. */
-async function startNginxVariant(
-  config: StackConfig,
-  supervisor: Supervisor,
-  name: string,
-  port: number,
-  site: (dirs: { cacheDir: string }) => string,
-) {
-  const stackRoot = join(config.stateDir, 'nginx');
-  const root = join(config.stateDir, `nginx-${name}`);
-  const cacheDir = join(root, 'cache');
-  const tempDir = join(root, 'tmp');
-  const worker = /^user (\S+);/m.exec(readFileSync(join(stackRoot, 'nginx.conf'), 'utf8'))?.[1] ?? 'nobody';
-  const { uid, gid } = await userIds(worker);
-  for (const dir of [root, cacheDir, tempDir]) {
-    mkdirSync(dir, { recursive: true });
-    chownSync(dir, uid, gid);
-  }
-  writeFileSync(join(root, 'site.conf'), site({ cacheDir }));
-  const main = readFileSync(join(stackRoot, 'nginx.conf'), 'utf8')
-    .replaceAll(join(stackRoot, 'flash-flow.conf'), join(root, 'site.conf'))
-    .replaceAll(join(stackRoot, 'tmp'), tempDir)
-    .replaceAll(join(stackRoot, 'nginx.pid'), join(root, 'nginx.pid'))
-    .replaceAll('nginx-access.log', `nginx-${name}-access.log`)
-    .replaceAll('nginx-error.log', `nginx-${name}-error.log`);
-  writeFileSync(join(root, 'nginx.conf'), main);
-  const args = ['-p', root, '-c', join(root, 'nginx.conf'), '-e', join(config.logDir, `nginx-${name}-error.log`)];
-  await execFileAsync('nginx', [...args, '-t', '-q']);
-  supervisor.start({ name: `nginx-${name}`, command: 'nginx', args: [...args, '-g', 'daemon off;'], stopSignal: 'SIGQUIT' });
-  await waitUntil(() => fetch(`http://127.0.0.1:${port}/`).then(() => true), 20_000, `nginx ${name}`);
-  return `http://127.0.0.1:${port}`;
-}
-
-function shopSite(config: StackConfig, port: number, apiPorts: number[], cacheDir: string) {
-  return renderTemplate(readFileSync(join(REPO_ROOT, 'nginx/templates/flash-flow.conf.template'), 'utf8'), {
-    NGINX_PORT: String(port),
-    API_UPSTREAM_SERVERS: apiPorts.map((p) => `server 127.0.0.1:${p} max_fails=3 fail_timeout=2s;`).join('\n  '),
-    WEB_ROOT: join(REPO_ROOT, 'web/dist'),
-    NGINX_CACHE_DIR: cacheDir,
-    NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),
-  });
-}
-
-/** The shop's access-log format, so the ceiling logs every request exactly as the shop does. */
-const logFormat = () =>
-  /log_format flashflow[^;]*;/.exec(readFileSync(join(REPO_ROOT, 'nginx/templates/flash-flow.conf.template'), 'utf8'))?.[0] ?? '';
-
-const ceilingSite = (port: number) => `# The ceiling: nginx answering by itself, nothing behind it.
-${logFormat()}
-server {
-  listen ${port} reuseport backlog=4096;
-  server_name _;
-  keepalive_timeout 30s;
-  location / {
-    default_type application/json;
-    return 200 '{"data":{"status":"active"}}';
-  }
-}
-`;
 
 // ------------------------------------------------------------ measurements
 
@@ -429,7 +258,7 @@ async function idleReplicaRss(config: StackConfig) {
     const child = supervisor.start({
       name: `api-memory-${port}`,
       command: process.execPath,
-      args: [...variant.flags, join(REPO_ROOT, 'api/dist/main.js')],
+      args: [...variant.flags, join(REPO_ROOT, 'api/dist/flashflow.js'), 'api'],
       env: { ...serviceEnv(config, 'api'), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
       cwd: REPO_ROOT,
     });
@@ -518,6 +347,7 @@ interface Results {
   herdStatic: Measured;
   herdNginxErrors: Record<string, number>;
   idleRss: { how: string; rssMb: number }[];
+  capacity: CapacityResults;
 }
 
 interface HerdRun {
@@ -575,7 +405,8 @@ async function main(): Promise<number> {
       cleanups.push(() => profiled.stopAll(), () => extra.stopAll());
       const stores = connectStores(targetFor(config, outDir, 'bench').stores);
       try {
-        return await measureAll(config, extra, profiled, stores, outDir);
+        const capacity = await measureCapacity({ config, extra, stores, storesEnv: storeCoordinates(config), settings, say });
+        return { ...(await measureAll(config, extra, profiled, stores, outDir)), capacity };
       } finally {
         await profiled.stopAll();
         await extra.stopAll();
@@ -593,14 +424,43 @@ async function main(): Promise<number> {
     loadAfter: loadavg(),
   };
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(full, null, 2));
-  const markdown = renderMarkdown(full);
+  const markdown = spliceCapacity(renderMarkdown(full), renderCapacity(full.capacity));
   writeFileSync(join(REPO_ROOT, 'docs/benchmarks.md'), markdown);
   say(`\n${markdown}`);
   say(`==> wrote docs/benchmarks.md (raw: ${join(outDir, 'results.json')}) in ${full.minutes.toFixed(1)} min`);
   return 0;
 }
 
-type Partial = Omit<Results, 'machine' | 'startedAt' | 'minutes' | 'loadBefore' | 'loadAfter'>;
+type Partial = Omit<Results, 'machine' | 'startedAt' | 'minutes' | 'loadBefore' | 'loadAfter' | 'capacity'>;
+
+/** `npm run bench -- --capacity`: only the capacity measurements, spliced into docs/benchmarks.md. */
+async function capacityOnly(): Promise<number> {
+  await ensureHerdClient();
+  await buildIfNeeded();
+  const outDir = join(REPO_ROOT, '.flash/bench-results', `capacity-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(outDir, { recursive: true });
+  const capacity = await withStack(
+    BENCH_STACK_ENV,
+    async (config) => {
+      const extra = new Supervisor(config.logDir, join(config.stateDir, 'pids'), say);
+      cleanups.push(() => extra.stopAll());
+      const stores = connectStores(targetFor(config, outDir, 'bench').stores);
+      try {
+        return await measureCapacity({ config, extra, stores, storesEnv: storeCoordinates(config), settings, say });
+      } finally {
+        await extra.stopAll();
+        await stores.close();
+      }
+    },
+    onInterrupt,
+  );
+  writeFileSync(join(outDir, 'capacity.json'), JSON.stringify(capacity, null, 2));
+  const page = join(REPO_ROOT, 'docs/benchmarks.md');
+  const section = renderCapacity(capacity);
+  writeFileSync(page, spliceCapacity(readFileSync(page, 'utf8'), section));
+  say(`\n${section}\n==> wrote the capacity section of docs/benchmarks.md (raw: ${join(outDir, 'capacity.json')})`);
+  return 0;
+}
 
 async function measureAll(
   config: StackConfig,
@@ -796,7 +656,8 @@ async function measureAll(
         `--cpu-prof-dir=${profileDir}`,
         '--enable-source-maps',
         '--import', join(REPO_ROOT, 'api/dist/platform/telemetry.js'),
-        join(REPO_ROOT, 'api/dist/main.js'),
+        join(REPO_ROOT, 'api/dist/flashflow.js'),
+        'api',
       ],
       env: { ...serviceEnv(config, 'api'), PORT: String(port), OTEL_SERVICE_NAME: 'flashflow-api' },
       cwd: REPO_ROOT,
@@ -1120,8 +981,8 @@ function analysis(r: Results): string {
   during the purchase runs other work on the machine took ${fmt(cores(r.cpuBuy, 'everything else on the machine'), 2)} of the 2 cores.
   The figures are what the stack got next to that work, hence the spreads.
 - **The ceiling is the client's.** Sending ${fmt(ceilingRun.rps)} static requests per second cost k6
-  ${fmt(cores(r.cpuCeiling, 'k6 (load generator)'), 2)} cores and nginx ${fmt(cores(r.cpuCeiling, 'nginx'), 2)}: k6 spends
-  ${fmt(cores(r.cpuCeiling, 'k6 (load generator)') / Math.max(cores(r.cpuCeiling, 'nginx'), 0.001), 1)}× what nginx spends per request. wrk, which cannot send from many
+  ${fmt(cores(r.cpuCeiling, LOAD_CLIENT), 2)} cores and nginx ${fmt(cores(r.cpuCeiling, 'nginx'), 2)}: k6 spends
+  ${fmt(cores(r.cpuCeiling, LOAD_CLIENT) / Math.max(cores(r.cpuCeiling, 'nginx'), 0.001), 1)}× what nginx spends per request. wrk, which cannot send from many
   addresses, reaches ${fmt(wrk)} req/s (${fmt(wrk / ceiling, 1)}× k6's ceiling). Ratios against k6's ceiling compare the
   stack's paths with the same client; against what nginx alone can do (wrk) the purchase path is ${pct(buy3.rps / wrk)}.
 - **The status endpoint is nginx's:** ${fmt(summarise(r.statusOpen).apiRps ?? NaN, 1)} requests per second reach the API whatever k6 sends, and
@@ -1180,7 +1041,7 @@ the measured capacity with a deeper queue, \`max_fails=3\` and a 2 s upstream co
    request, and answering the sold-out path before any framework work, would cut the per-request cost.
 2. **The reconciler** could block on its streams (\`XREADGROUP … BLOCK\`) instead of polling.
 3. **Where it runs:** a load generator on its own machine, and replicas on cores of their own. On two shared cores
-   the ratios are bounded by the client: k6 needs ${fmt(cores(r.cpuCeiling, 'k6 (load generator)'), 2)} cores to send what nginx answers
+   the ratios are bounded by the client: k6 needs ${fmt(cores(r.cpuCeiling, LOAD_CLIENT), 2)} cores to send what nginx answers
    with ${fmt(cores(r.cpuCeiling, 'nginx'), 2)}, and every purchase costs Node about ${fmt(msPerRequest(r.cpuBuy, 'API replicas (node)', buyRun.rps), 1)} ms of CPU.
 `;
 }
@@ -1190,13 +1051,15 @@ async function render(file: string): Promise<number> {
   const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
   results.herdNginxErrors ??= {};
   results.idleRss ??= [];
-  writeFileSync(join(REPO_ROOT, 'docs/benchmarks.md'), renderMarkdown(results));
+  const markdown = renderMarkdown(results);
+  writeFileSync(join(REPO_ROOT, 'docs/benchmarks.md'), results.capacity ? spliceCapacity(markdown, renderCapacity(results.capacity)) : markdown);
   say(`==> wrote docs/benchmarks.md from ${file}`);
   return 0;
 }
 
 const [flag, file] = process.argv.slice(2);
-const chosen = flag === '--render' && file ? render(file) : flag === '--redis' ? measureRedisCost() : main();
+const chosen =
+  flag === '--render' && file ? render(file) : flag === '--redis' ? measureRedisCost() : flag === '--capacity' ? capacityOnly() : main();
 chosen.then(
   (code) => process.exit(code),
   (error: unknown) => {

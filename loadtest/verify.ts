@@ -91,19 +91,8 @@ export interface Verdict {
   ok: boolean;
 }
 
-const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-
-/**
- * The promises, checked against the stores:
- *   confirmed == min(stock, distinct buyers);  no buyer twice;
- *   Redis remaining == stock − confirmed (Postgres too);  every 201 k6 saw is a row in Postgres.
- */
-export async function verifySale(
-  stores: Stores,
-  sale: { id: string; stock: number },
-  attempts: Attempt[],
-  expectation: Expectation,
-): Promise<Verdict> {
+/** What Postgres and Redis hold for a sale, read together. */
+export async function readStoreFacts(stores: Stores, sale: { id: string; stock: number }) {
   const keys = saleKeys(sale.id);
   const [rowsResult, snapshot, redisBuyers, saleRow] = await Promise.all([
     stores.pool.query<{ id: string; user_id: string; unit_number: number }>(
@@ -118,16 +107,47 @@ export async function verifySale(
     ),
   ]);
   const rows = rowsResult.rows;
-  const confirmed = rows.length;
   const facts: StoreFacts = {
     stock: sale.stock,
-    confirmed,
+    confirmed: rows.length,
     distinctBuyersInPostgres: new Set(rows.map((r) => r.user_id)).size,
     redisRemaining: snapshot?.remaining ?? null,
     redisBuyers,
     postgresRemaining: saleRow.rows[0]?.remaining_stock ?? null,
     units: rows.map((r) => r.unit_number),
   };
+  return { facts, rows };
+}
+
+/** The invariants that hold whoever the client was: no overselling, no buyer twice, units once each, both stores agree. */
+export function storeInvariants(facts: StoreFacts): Verdict['checks'] {
+  const { stock, confirmed } = facts;
+  const unitsOk = new Set(facts.units).size === confirmed && facts.units.every((u) => Number.isInteger(u) && u >= 1 && u <= stock);
+  return [
+    { ok: confirmed <= stock, text: `no overselling: ${confirmed} ≤ ${stock}` },
+    { ok: facts.distinctBuyersInPostgres === confirmed, text: `no buyer twice (${confirmed - facts.distinctBuyersInPostgres} repeated)` },
+    { ok: unitsOk, text: `every unit sold once, numbered 1…${stock}` },
+    { ok: facts.redisRemaining === stock - confirmed, text: `Redis remaining ${facts.redisRemaining} == stock ${stock} − confirmed ${confirmed}` },
+    { ok: facts.redisBuyers === confirmed, text: `Redis buyers ${facts.redisBuyers} == Postgres purchases ${confirmed}` },
+    { ok: facts.postgresRemaining === stock - confirmed, text: `Postgres remaining ${facts.postgresRemaining} == stock ${stock} − confirmed ${confirmed}` },
+  ];
+}
+
+const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * The promises, checked against the stores:
+ *   confirmed == min(stock, distinct buyers);  no buyer twice;
+ *   Redis remaining == stock − confirmed (Postgres too);  every 201 k6 saw is a row in Postgres.
+ */
+export async function verifySale(
+  stores: Stores,
+  sale: { id: string; stock: number },
+  attempts: Attempt[],
+  expectation: Expectation,
+): Promise<Verdict> {
+  const { facts, rows } = await readStoreFacts(stores, sale);
+  const { confirmed } = facts;
 
   // Buyers who competed: their attempt reached the claim and got a decision.
   const decided = attempts.filter(
@@ -147,25 +167,9 @@ export async function verifySale(
   );
   if (expectation === 'one-buyer') expect(confirmed === 1, `exactly one purchase for one buyer id (got ${confirmed})`);
   if (expectation === 'status-only') expect(confirmed === 0, `no purchase during a status-only run (got ${confirmed})`);
-  expect(confirmed <= sale.stock, `no overselling: ${confirmed} ≤ ${sale.stock}`);
-
-  const dupes = confirmed - facts.distinctBuyersInPostgres;
+  checks.push(...storeInvariants(facts));
   const dupes201 = seen201.length - new Set(seen201.map((a) => a.userId)).size;
-  expect(dupes === 0 && dupes201 === 0, `no buyer twice (Postgres: ${dupes} repeated, k6 201s: ${dupes201} repeated)`);
-
-  const unitsOk =
-    new Set(facts.units).size === confirmed && facts.units.every((u) => Number.isInteger(u) && u >= 1 && u <= sale.stock);
-  expect(unitsOk, `every unit sold once, numbered 1…${sale.stock}`);
-
-  expect(
-    facts.redisRemaining === sale.stock - confirmed,
-    `Redis remaining ${facts.redisRemaining} == stock ${sale.stock} − confirmed ${confirmed}`,
-  );
-  expect(redisBuyers === confirmed, `Redis buyers ${redisBuyers} == Postgres purchases ${confirmed}`);
-  expect(
-    facts.postgresRemaining === sale.stock - confirmed,
-    `Postgres remaining ${facts.postgresRemaining} == stock ${sale.stock} − confirmed ${confirmed}`,
-  );
+  expect(dupes201 === 0, `no buyer answered 201 twice (${dupes201} repeated)`);
 
   const missing = seen201.filter((a) => {
     const row = a.purchaseId ? rowsById.get(a.purchaseId) : undefined;

@@ -27,6 +27,7 @@ export const HerdReportSchema = z.object({
   ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
   errors: z.object({ connect: z.number().int(), reset: z.number().int(), timeout: z.number().int(), parse: z.number().int() }),
   statuses: counts,
+  unavailableWithoutRetryAfter: z.number().int(),
   /** Answers by status, for each second of the run. */
   timeline: z.array(counts),
 });

@@ -18,9 +18,9 @@
  *     is counted as "unsent" (the client, not the server, fell behind).
  * Closed and open runs stop after N shoppers or --duration seconds.
  * "%u" in the body is the shopper's number. Prints one JSON object: counts
- * by status, errors by kind, latency percentiles (from the start of connect
- * to the last byte), the rate, the CPU this client used, and a timeline:
- * answers by status for each second.
+ * by status, errors by kind, 503s without Retry-After, latency percentiles
+ * (from the start of connect to the last byte), the rate, the CPU this
+ * client used, and a timeline: answers by status for each second.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -115,6 +115,8 @@ static uint32_t status_counts[TRACKED_STATUSES];
 static uint32_t (*timeline)[TRACKED_STATUSES];
 static uint32_t timeline_seconds;
 static uint32_t errors_connect, errors_reset, errors_timeout, errors_parse, unsent;
+/* 503s that did not say when to retry: the shop promises Retry-After on every one. */
+static uint32_t unavailable_without_retry_after;
 
 static int compare(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -207,6 +209,7 @@ static int read_answer(struct shopper *s, char *buffer) {
         if (end) {
           s->header_end = (size_t)(end - s->head) + 4;
           if (sscanf(s->head, "HTTP/1.%*d %d", &s->status) != 1) return -1;
+          if (s->status == 503 && !strcasestr(s->head, "\r\nretry-after:")) unavailable_without_retry_after += 1;
           char *length = strcasestr(s->head, "\r\ncontent-length:");
           s->content_length = length ? strtol(length + 17, NULL, 10) : -1;
         }
@@ -383,7 +386,7 @@ int main(int argc, char **argv) {
   for (int code = 0, written = 0; code < TRACKED_STATUSES; code++) {
     if (status_counts[code]) printf("%s\"%d\":%u", written++ ? "," : "", code, status_counts[code]);
   }
-  printf("},\"timeline\":[");
+  printf("},\"unavailableWithoutRetryAfter\":%u,\"timeline\":[", unavailable_without_retry_after);
   for (uint32_t second = 0; second < timeline_seconds; second++) {
     printf("%s{", second ? "," : "");
     for (int code = 0, written = 0; code < TRACKED_STATUSES; code++) {

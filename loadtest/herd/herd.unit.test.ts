@@ -20,6 +20,8 @@ beforeAll(async () => {
     request.on('end', () => {
       seen.bodies.push(body);
       if (request.url === '/never') return; // no answer: the client must give up
+      if (request.url === '/busy') return response.writeHead(503, { 'Retry-After': '1' }).end();
+      if (request.url === '/busy-without-retry-after') return response.writeHead(503).end();
       const status = request.url === '/conflict' ? 409 : 201;
       response.writeHead(status, { 'Content-Type': 'application/json' }).end('{"ok":true}');
     });
@@ -55,6 +57,13 @@ describe('the herd client', () => {
     expect(report.sent).toBeGreaterThanOrEqual(390);
     expect(report.sent).toBeLessThanOrEqual(402);
     expect(report.answered).toBe(report.sent);
+  });
+
+  it('counts the 503s that do not say when to retry', async () => {
+    const said = await runHerd({ url: `${url}/busy`, count: 10, addresses: '127.50.4.1-127.50.4.10' });
+    expect(said).toMatchObject({ statuses: { '503': 10 }, unavailableWithoutRetryAfter: 0 });
+    const silent = await runHerd({ url: `${url}/busy-without-retry-after`, count: 10, addresses: '127.50.4.1-127.50.4.10' });
+    expect(silent).toMatchObject({ statuses: { '503': 10 }, unavailableWithoutRetryAfter: 10 });
   });
 
   it('counts a shopper never answered as a timeout', async () => {
