@@ -3,8 +3,13 @@
  * shop down: no service dies of a dropped connection, API replicas stay
  * ready, and the reconciler catches up once Postgres is back.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
+import { loadEnv } from '../src/env.js';
+import { createPgSaleRepository } from '../src/features/flash-sale/flash-sale.pg.js';
+import { createLogger } from '../src/platform/logger.js';
+import { createPgPool } from '../src/platform/postgres.js';
 import { connectToStack, http, privilegedSession, purchase, reconciled, servicePid, testEnv } from './support.js';
 
 const stack = connectToStack();
@@ -59,5 +64,28 @@ describe('Postgres refusing every connection', () => {
     }
     await reconciled(stack);
     expect(services().map(servicePid)).toEqual(pids);
+  });
+});
+
+describe('a connection lost inside a transaction', () => {
+  it('fails that transaction, and neither kills the process nor goes back to the pool', async () => {
+    const pool = createPgPool(loadEnv(), 'flashflow-test-transaction', createLogger('test', 'silent', 2));
+    const repository = createPgSaleRepository(pool);
+    const operator = await operatorSession();
+    try {
+      const sale = { id: randomUUID(), productName: 'Lost transaction', totalStock: 1, startMs: Date.now(), endMs: Date.now() + 60_000 };
+      // Between the INSERT and the COMMIT no query is in flight: the drop reaches the client as an 'error' event.
+      const inserting = repository.insertSale(sale, async () => {
+        await operator.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'flashflow-test-transaction'`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      });
+      await expect(inserting).rejects.toThrow();
+      expect(pool.totalCount).toBe(0);
+      // The pool serves again on a fresh connection, and the sale never existed.
+      expect((await pool.query('SELECT 1 FROM flash_sales WHERE id = $1', [sale.id])).rowCount).toBe(0);
+    } finally {
+      await operator.end();
+      await pool.end();
+    }
   });
 });

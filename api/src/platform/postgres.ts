@@ -27,14 +27,32 @@ export function createPgPool(env: Env, applicationName: string, logger: Logger):
   return pool;
 }
 
+/**
+ * Runs `work` on a client of its own. A checked-out client has lost the
+ * pool's error listener: if Postgres drops the connection between two
+ * queries, its 'error' event would end the process. Here the loss is noted
+ * (the query in flight, if any, still rejects) and the client is destroyed
+ * instead of going back to the pool.
+ */
+export async function withPgClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost = error;
+  };
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } finally {
+    // A destroyed client keeps the listener: ending a dead socket may report once more.
+    if (!lost) client.off('error', onError);
+    client.release(lost ?? false);
+  }
+}
+
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** Applies the SQL files in api/migrations that have not run yet (postgres-migrations keeps the ledger). */
 export async function migrateDatabase(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await migrate({ client }, MIGRATIONS_DIR);
-  } finally {
-    client.release();
-  }
+  await withPgClient(pool, (client) => migrate({ client }, MIGRATIONS_DIR));
 }

@@ -1,5 +1,6 @@
 /** The Postgres side of a sale: the durable record the reconciler keeps. */
 import type pg from 'pg';
+import { withPgClient } from '../../platform/postgres.js';
 import type { SaleDefinition } from './flash-sale.logic.js';
 import { classifyUnstored, type PersistablePurchase, type PurchaseConflict } from './reconcile.logic.js';
 
@@ -45,18 +46,17 @@ const toSale = (row: SaleRow): StoredSale => ({
 
 export function createPgSaleRepository(pool: pg.Pool) {
   async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return withPgClient(pool, async (client) => {
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   return {
