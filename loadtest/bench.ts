@@ -992,8 +992,8 @@ function analysis(r: Results): string {
   against ${fmt(msPerRequest(r.cpuBuy, 'nginx', buyRun.rps), 2)} ms in nginx, ${fmt(msPerRequest(r.cpuBuy, 'Redis Cluster (6 nodes)', buyRun.rps), 2)} ms in Redis (script, AOF, replication) and
   ${fmt(msPerRequest(r.cpuBuy, 'reconciler (node)', buyRun.rps) + msPerRequest(r.cpuBuy, 'PostgreSQL', buyRun.rps), 2)} ms in the reconciler and Postgres.
   The profile of one replica puts ${pct(nodeShare)} of its busy time in Node's HTTP and socket machinery, V8 and
-  garbage collection, ${pct(area('dependency: hono') + area('dependency: @hono'))} in Hono and its Node adapter (which builds a WHATWG
-  \`Request\`, an \`AbortSignal\` and headers for every request: the undici and abort-controller frames),
+  garbage collection, ${pct(area('dependency: hono') + area('dependency: @hono'))} in Hono and its Node adapter (the status and lookup
+  routes only: a purchase is answered straight from Node's request, api/src/features/flash-sale/purchase-endpoint.ts),
   ${pct(area('dependency: ioredis') + area('dependency: cluster-key-slot'))} in ioredis, ${pct(area('dependency: @opentelemetry'))} in OpenTelemetry (loaded only when it exports, so
   none here), and ${pct(area('Flash Flow API code'))} in Flash Flow's own code. The Lua claim is not the bottleneck:
   in-process it runs at ${fmt(redis)} claims/s, ${fmt(redis / buy3.rps, 1)}× what the whole HTTP path reaches.
@@ -1010,19 +1010,16 @@ function analysis(r: Results): string {
   ~${fmt(buy3.rps)}–${fmt(reject3.rps)} purchases/s here.
 - **Herds.** 10,000 new connections within a second are more than this machine opens: against the static 200, with
   nothing behind nginx, k6's TCP connects took up to ${herdStatic.length ? fmt(Math.max(...herdStatic)) : 'n/a'} ms (p99; dropped SYNs are retried after 1 s, 3 s).
-  Against the shop, nginx's global limit (2,500 purchases/s, a queue of 10,000) holds the herd at the
-  edge for the seconds the replicas (${fmt(buy3.rps)}–${fmt(reject3.rps)}/s here) need, so the last of 10,000 buyers
-  waits about ${fmt(10000 / reject3.rps, 1)} s: the p99 bound of 2 s would need about 5,000 rejections/s, ${fmt(5000 / reject3.rps, 1)}× this machine's.
+  Against the shop there is no global purchase limit (docs/adr/0005-admission.md): the herd waits in the replicas'
+  accept queues for the seconds they (${fmt(buy3.rps)}–${fmt(reject3.rps)}/s here) need, so the last of 10,000 buyers
+  waits about ${fmt(10000 / reject3.rps, 1)} s: the p99 bound of 2 s would need about 5,000 rejections/s, ${fmt(5000 / reject3.rps, 1)}× this run's.
   nginx's error log during the herds:
 ${errors.length ? errors.map(([reason, n]) => `  ${fmt(n)} × "${reason}"`).join(';\n') : '  nothing'}.
-  (At the first setting, 4,000/s with \`max_fails=1\` and Node's 511-deep accept queue, the same herds
-  overflowed the replicas' accept queues and about a third of the buyers got 503s.)
   The "arrived" column shows k6 itself falling behind: arrivals it had no CPU to start within the second are lost
   (the \`herd\` scenario's threshold on iterations catches that).
   Every 201 was still kept: the invariants held after every herd.
 - **Idle costs:** while k6 hit the static 200 (no purchases at all) the reconciler still used
-  ${fmt(cores(r.cpuCeiling, 'reconciler (node)'), 2)} cores: it polls the sales' streams every 50 ms (\`RECONCILER_IDLE_POLL_MS\`) rather than
-  blocking on them.
+  ${fmt(cores(r.cpuCeiling, 'reconciler (node)'), 2)} cores, blocked on the current sale's stream (\`XREADGROUP … BLOCK\`, \`RECONCILER_IDLE_WAIT_MS\`).
 - **Memory.** The herd took a replica's peak RSS to ${fmt(herdPeak)} MB, but most of that is there before the first
   request. An idle replica, 3 s after it is ready:
 ${idle.map((v) => `  - ${v.how}: ${fmt(v.rssMb)} MB`).join('\n')}
@@ -1032,15 +1029,13 @@ ${idle.map((v) => `  - ${v.how}: ${fmt(v.rssMb)} MB`).join('\n')}
 
 ### What would close the gaps
 
-Already done after the first run of this benchmark: OpenTelemetry loads only when it exports,
-replicas start without \`--enable-source-maps\`, a listen backlog of 4,096, nginx's global purchase rate at
-the measured capacity with a deeper queue, \`max_fails=3\` and a 2 s upstream connect timeout. Still open:
+Already done: OpenTelemetry loads only when it exports, replicas start without \`--enable-source-maps\`,
+a listen backlog of 4,096, no fixed global purchase rate (ADR 0005), a purchase answered without a WHATWG
+\`Request\` or framework work, and a reconciler that blocks on its stream. Still open:
 
-1. **The Node request itself** (most of ${fmt(msPerRequest(r.cpuBuy, 'API replicas (node)', buyRun.rps), 2)} ms of CPU per purchase): Hono's Node adapter builds a WHATWG
-   \`Request\` and an \`AbortSignal\` per call to read the body; reading the small JSON body straight from Node's
-   request, and answering the sold-out path before any framework work, would cut the per-request cost.
-2. **The reconciler** could block on its streams (\`XREADGROUP … BLOCK\`) instead of polling.
-3. **Where it runs:** a load generator on its own machine, and replicas on cores of their own. On two shared cores
+1. **The Node request itself** (most of ${fmt(msPerRequest(r.cpuBuy, 'API replicas (node)', buyRun.rps), 2)} ms of CPU per purchase): Node's HTTP parser, sockets and
+   the ioredis round trip remain; the capacity section above has the per-request split.
+2. **Where it runs:** a load generator on its own machine, and replicas on cores of their own. On two shared cores
    the ratios are bounded by the client: k6 needs ${fmt(cores(r.cpuCeiling, LOAD_CLIENT), 2)} cores to send what nginx answers
    with ${fmt(cores(r.cpuCeiling, 'nginx'), 2)}, and every purchase costs Node about ${fmt(msPerRequest(r.cpuBuy, 'API replicas (node)', buyRun.rps), 1)} ms of CPU.
 `;

@@ -9,6 +9,7 @@ import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, type StackConfig } from '../../stack/src/config.js';
+import { apiUpstreamServers } from '../../stack/src/nginx-config.js';
 import { waitUntil, type Supervisor } from '../../stack/src/processes.js';
 import { renderTemplate } from '../../stack/src/services.js';
 import { userIds } from '../../stack/src/system.js';
@@ -51,7 +52,7 @@ export async function startNginxVariant(
 export function shopSite(config: StackConfig, port: number, apiPorts: number[], cacheDir: string) {
   return renderTemplate(readFileSync(join(REPO_ROOT, 'nginx/templates/flash-flow.conf.template'), 'utf8'), {
     NGINX_PORT: String(port),
-    API_UPSTREAM_SERVERS: apiPorts.map((p) => `server 127.0.0.1:${p} max_fails=3 fail_timeout=2s;`).join('\n  '),
+    API_UPSTREAM_SERVERS: apiUpstreamServers(apiPorts.map((port) => `127.0.0.1:${port}`)),
     WEB_ROOT: join(REPO_ROOT, 'web/dist'),
     NGINX_CACHE_DIR: cacheDir,
     NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),

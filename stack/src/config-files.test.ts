@@ -8,7 +8,7 @@ import { loadEnv } from '../../api/src/env.js';
 import { PURCHASE_PRECEDENCE } from '../../api/src/features/flash-sale/flash-sale.logic.js';
 import { loadStackConfig } from './config.js';
 import { generatedNginxFiles } from './nginx-config.js';
-import { withConfiguration } from './readme-config.js';
+import { withBenchSettings, withConfiguration } from './readme-config.js';
 
 const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 /** The value of an nginx or Redis directive: `name value` or `name value;`. */
@@ -66,6 +66,11 @@ describe('the README', () => {
   it('documents every setting as the schemas define it', () => {
     const readme = repoFile('README.md');
     expect(readme, 'README.md is out of date: run npm run generate').toBe(withConfiguration(readme));
+  });
+
+  it('of the load tests documents every benchmark setting as its schema defines it', () => {
+    const readme = repoFile('loadtest/README.md');
+    expect(readme, 'loadtest/README.md is out of date: run npm run generate').toBe(withBenchSettings(readme));
   });
 });
 

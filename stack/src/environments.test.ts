@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { EnvSchema } from '../../api/src/env.js';
 import { REPO_ROOT, SHARED_SERVICE_ENV, loadStackConfig, serviceEnv } from './config.js';
+import { apiUpstreamServers } from './nginx-config.js';
 import { FLASHFLOW } from './services.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -78,7 +79,14 @@ describe('docker-compose', () => {
     const portsOf = (job: string) => targets.find((t) => t.labels.job === job)!.targets.map((t) => Number(t.split(':')[1]));
     expect(new Set(portsOf('flashflow-api'))).toEqual(new Set([API_PORT]));
     expect(portsOf('flashflow-reconciler')).toEqual([RECONCILER_PORT]);
-    expect(read('docker-compose.yml')).toContain(`server api-1:${API_PORT}`);
+  });
+
+  it('gives nginx the same upstream lines as the local stack, one per replica', () => {
+    const nginx = compose.services.nginx!.environment!.API_UPSTREAM_SERVERS!;
+    const replicas = nodeServices.map(([name]) => name).filter((name) => name.startsWith('api-'));
+    expect(nginx.split(/;\s*/).filter(Boolean).map((line) => `${line};`)).toEqual(
+      apiUpstreamServers(replicas.map((name) => `${name}:${API_PORT}`)).split('\n  '),
+    );
   });
 });
 

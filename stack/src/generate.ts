@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './config.js';
 import { generatedNginxFiles } from './nginx-config.js';
-import { withConfiguration } from './readme-config.js';
+import { withBenchSettings, withConfiguration } from './readme-config.js';
 
 const write = (path: string, content: string) => {
   writeFileSync(join(REPO_ROOT, path), content);
@@ -16,3 +16,4 @@ const write = (path: string, content: string) => {
 
 for (const [path, content] of Object.entries(generatedNginxFiles())) write(path, content);
 write('README.md', withConfiguration(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')));
+write('loadtest/README.md', withBenchSettings(readFileSync(join(REPO_ROOT, 'loadtest/README.md'), 'utf8')));

@@ -2,6 +2,7 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, serviceEnv, stackSecrets, type StackConfig } from './config.js';
+import { apiUpstreamServers } from './nginx-config.js';
 import { waitUntil, type Supervisor } from './processes.js';
 import { renderRedisAcl, renderRedisSecretsConf } from './secrets.js';
 import { makeTraversable, postgresBinDir, run, runWithInput, userIds } from './system.js';
@@ -254,7 +255,7 @@ export async function startNginx(config: StackConfig, supervisor: Supervisor, re
 
   const site = renderTemplate(readFileSync(join(REPO_ROOT, 'nginx/templates/flash-flow.conf.template'), 'utf8'), {
     NGINX_PORT: String(config.NGINX_PORT),
-    API_UPSTREAM_SERVERS: config.apiPorts.map((p) => `server 127.0.0.1:${p} max_fails=3 fail_timeout=2s;`).join('\n  '),
+    API_UPSTREAM_SERVERS: apiUpstreamServers(config.apiPorts.map((port) => `127.0.0.1:${port}`)),
     WEB_ROOT: join(REPO_ROOT, 'web/dist'),
     NGINX_CACHE_DIR: cacheDir,
     NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),
