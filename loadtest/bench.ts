@@ -21,10 +21,11 @@ import { Supervisor, waitUntil } from '../stack/src/processes.js';
 import { createSale, runK6, runScenario, stopK6Runs, type K6Summary, type LoadTarget } from './harness.js';
 import { K6_VERSION, ensureK6 } from './k6.js';
 import { connectShopStore } from '../api/src/features/flash-sale/shop-store.js';
-import { LOAD_CLIENT, readPid, withCpu, type CpuSplit } from './bench/cpu.js';
+import { readPid, withCpu, type CpuSplit } from './bench/cpu.js';
 import { ceilingSite, shopSite, startNginxVariant } from './bench/nginx-variants.js';
 import { measureCapacity, type CapacityResults } from './bench/capacity.js';
-import { renderCapacity, spliceCapacity } from './bench/capacity-report.js';
+import { renderCapacity } from './bench/capacity-report.js';
+import { spliceSections } from './bench/page-sections.js';
 import { ensureHerdClient } from './bench/herd-client.js';
 import { loadBenchSettings } from './bench/settings.js';
 import { fmt, median, pct, percentile, spread } from './bench/statistics.js';
@@ -424,8 +425,7 @@ async function main(): Promise<number> {
     loadAfter: loadavg(),
   };
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(full, null, 2));
-  const markdown = spliceCapacity(renderMarkdown(full), renderCapacity(full.capacity));
-  writeFileSync(join(REPO_ROOT, 'docs/benchmarks.md'), markdown);
+  const markdown = writeBenchmarkPage({ ...renderSections(full), capacity: renderCapacity(full.capacity) });
   say(`\n${markdown}`);
   say(`==> wrote docs/benchmarks.md (raw: ${join(outDir, 'results.json')}) in ${full.minutes.toFixed(1)} min`);
   return 0;
@@ -455,9 +455,8 @@ async function capacityOnly(): Promise<number> {
     onInterrupt,
   );
   writeFileSync(join(outDir, 'capacity.json'), JSON.stringify(capacity, null, 2));
-  const page = join(REPO_ROOT, 'docs/benchmarks.md');
   const section = renderCapacity(capacity);
-  writeFileSync(page, spliceCapacity(readFileSync(page, 'utf8'), section));
+  writeBenchmarkPage({ capacity: section });
   say(`\n${section}\n==> wrote the capacity section of docs/benchmarks.md (raw: ${join(outDir, 'capacity.json')})`);
   return 0;
 }
@@ -703,7 +702,17 @@ async function measureAll(
 
 // ---------------------------------------------------------------- report
 
-function renderMarkdown(r: Results): string {
+const BENCHMARK_PAGE = join(REPO_ROOT, 'docs/benchmarks.md');
+
+/** Rewrites the generated sections of docs/benchmarks.md, leaving the prose kept by hand; returns the page. */
+function writeBenchmarkPage(sections: Record<string, string>): string {
+  const page = spliceSections(readFileSync(BENCHMARK_PAGE, 'utf8'), sections);
+  writeFileSync(BENCHMARK_PAGE, page);
+  return page;
+}
+
+/** The sections of docs/benchmarks.md that this run writes; the prose around them is kept by hand. */
+function renderSections(r: Results): Record<string, string> {
   const ceiling = summarise(r.ceilingK6);
   const status = summarise(r.status);
   const statusOpen = summarise(r.statusOpen);
@@ -801,16 +810,13 @@ function renderMarkdown(r: Results): string {
       : '';
 
   const m = r.machine;
-  return `# Benchmarks
-
-Measured by \`npm run bench\` (loadtest/bench.ts) in one run on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${r.minutes.toFixed(1)} minutes.
+  return {
+    run: `Measured by \`npm run bench\` (loadtest/bench.ts) in one run on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${r.minutes.toFixed(1)} minutes.
 Every figure is the **median of ${RUNS} runs** of ${SECONDS} s (spread: lowest–highest), all on the same
 machine as the whole stack *and* the load generator. Ratios compare figures from this same run.
 Regenerate with \`npm run bench\`; raw numbers land in \`.flash/bench-results/<time>/results.json\`.
-
-## Machine
-
-| | |
+`,
+    machine: `| | |
 | --- | --- |
 | CPUs (nproc) | ${m.cpus} |
 | memory | ${m.memory} |
@@ -822,24 +828,16 @@ Regenerate with \`npm run bench\`; raw numbers land in \`.flash/bench-results/<t
 | load generator | ${m.k6} (built from source, pinned ${K6_VERSION}); ${(m.wrk ?? '').split(' ').slice(0, 2).join(' ')} |
 | load average before / after | ${r.loadBefore.map((x) => x.toFixed(2)).join(' ')} / ${r.loadAfter.map((x) => x.toFixed(2)).join(' ')} (the machine is shared) |
 
-The stack is the real one (\`startStack\` from stack/src): 6 Redis nodes in cluster mode with
-\`appendfsync always\`, PostgreSQL, the reconciler, 3 API replicas, nginx with
-\`worker_processes auto\` (2 workers). The benchmark's extra nginx instances (the ceiling, and the
-shop's site with 1 or 2 upstream replicas) use the stack's generated \`nginx.conf\`, changing only the
-site and file paths.
-
-**The load shape**, the same client for every HTTP figure: k6, closed loop, each virtual user sending from
+**The load shape** of the sections below (the capacity section above uses the herd client instead): k6, closed loop, each virtual user sending from
 its own loopback address (\`--local-ips ${BENCH_IPS}\`) and pausing ${THINK * 1000} ms between requests, so no
 address exceeds nginx's per-address purchase limit (10 r/s). The ceiling and the status endpoint get ${fmt(VUS)}
 virtual users (at most ${fmt(VUS / THINK)} req/s offered); the purchase path gets ${fmt(PURCHASE_VUS)} (at most
-${fmt(PURCHASE_VUS / THINK)} req/s, nginx's global purchase limit: more would only wait in its queue).
+${fmt(PURCHASE_VUS / THINK)} req/s offered, more than the replicas answer here).
 The rows "at 10,000 req/s offered" and the herds are open model instead: arrivals at a fixed rate, whatever
 the answers. k6 shares the 2 CPUs with everything it measures, so the "ceiling" is the ceiling *through this
 client*; wrk (one address, 256 connections, ${Math.min(SECONDS, 5)} s) shows nginx alone.
-
-## 1. The ceiling and the status endpoint
-
-| what | req/s (median) | spread | p50 ms | p99 ms | of ceiling | answers |
+`,
+    ceiling: `| what | req/s (median) | spread | p50 ms | p99 ms | of ceiling | answers |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows(r.ceilingK6, ceiling.rps)}
 ${rows(r.ceilingWrk, ceiling.rps)}
@@ -849,13 +847,8 @@ ${rows(r.statusOpen, ceiling.rps)}
 While k6 offered 10,000 status requests per second (open model, ${fmt(statusOpen.rps)} req/s served), **${fmt(statusOpen.apiRps ?? NaN, 1)} requests per second reached the API**
 (summed over the replicas' \`flashflow_http_requests_total\`): the one-second micro-cache with
 \`proxy_cache_lock\` and background updates lets about one request per second through, whatever the client rate.
-
-## 2. The purchase path through nginx
-
-Buying: a sale with 1,000,000 units, a new buyer id per request (every answer a 201).
-Sold out: a sale with 1 unit, so every answer but the first is 409 SOLD_OUT.
-
-| replicas | phase | req/s (median) | spread | p50 ms | p99 ms | of ceiling | answers |
+`,
+    purchase: `| replicas | phase | req/s (median) | spread | p50 ms | p99 ms | of ceiling | answers |
 | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |
 ${r.purchase
   .flatMap((p) =>
@@ -865,14 +858,8 @@ ${r.purchase
     }),
   )
   .join('\n')}
-
-## 3. The claim itself: Lua on Redis Cluster vs a Postgres transaction
-
-${CLAIM_CONCURRENCY} claims in flight at a time from one Node process, ${Math.min(SECONDS, 5)} s per run, a new buyer per claim
-(every claim confirms). Redis: \`RedisSaleStore.claim\` from api/src (the purchase Lua script, AOF
-\`appendfsync always\`). Postgres: loadtest/pg-claim.ts, the functional spec's original design: one
-transaction that locks the sale row (\`SELECT … FOR UPDATE\`), checks the buyer, inserts the purchase and
-decrements the stock (synchronous commit).
+`,
+    claim: `${CLAIM_CONCURRENCY} claims in flight at a time from one Node process, ${Math.min(SECONDS, 5)} s per run, a new buyer per claim.
 
 | claim | claims/s (median) | spread | p50 ms | p99 ms |
 | --- | ---: | ---: | ---: | ---: |
@@ -884,14 +871,8 @@ ${
 }| Postgres transaction | ${fmt(pg)} | ${fmt(spread(r.claimPg.map((c) => c.ops)).min)}–${fmt(spread(r.claimPg.map((c) => c.ops)).max)} | ${fmt(median(r.claimPg.map((c) => c.p50)), 2)} | ${fmt(median(r.claimPg.map((c) => c.p99)), 2)} |
 
 Redis is **${(redis / pg).toFixed(1)}×** the Postgres claim at the same concurrency.
-
-## 4. Herds: latency, errors, reconcile lag, memory
-
-The \`herd\` scenario (loadtest/scenarios/herd.js) against 100 units through the 3-replica stack,
-with the invariants verified after every run. Peak RSS is each API replica's \`VmHWM\`, reset
-(\`/proc/<pid>/clear_refs\`) just before the herd.
-
-| buyers in 1 s | run | arrived | p50 ms | p99 ms | errors | answers | invariants | reconcile lag p99 | peak RSS per replica (MB) |
+`,
+    herds: `| buyers in 1 s | run | arrived | p50 ms | p99 ms | errors | answers | invariants | reconcile lag p99 | peak RSS per replica (MB) |
 | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |
 ${[...r.burst, ...r.herd]
   .map(
@@ -908,24 +889,20 @@ The same shape, 10,000 arrivals within one second from 10,000 addresses, against
 ${r.herdStatic.runs
   .map((h, i) => `| ${i + 1} | ${fmt(h.requests)} | ${fmt(h.p50)} | ${fmt(h.p99)} | ${fmt(h.connectP99 ?? NaN)} | ${fmt(h.unexpected)} |`)
   .join('\n')}
-
-## Targets (ratios from this run)
-
-| target | measured | goal | verdict |
+`,
+    targets: `| target | measured | goal | verdict |
 | --- | --- | --- | --- |
 ${targets.map((t) => `| ${t.what} | ${t.measured} | ${t.target} | ${t.met ? 'met' : `**missed**: ${t.gap}`} |`).join('\n')}
-
-## Where the time goes
-
-CPU used per process group while k6 ran (cores, averaged over the run; 2.00 = the whole machine):
+`,
+    cpu: `CPU used per process group while k6 ran (cores, averaged over the run; 2.00 = the whole machine):
 
 ${cpuTable('static 200 (ceiling)', r.cpuCeiling)}
 ${cpuTable('status at 10,000 req/s offered', r.cpuStatus)}
 ${cpuTable(`purchase, buying, ${purchase3.replicas} replicas`, r.cpuBuy)}
 ${cpuTable(`purchase, sold out, ${purchase3.replicas} replicas`, r.cpuReject)}
-${
-  r.profile
-    ? `One API replica under \`node --cpu-prof\` while k6 bought through it (self time; the profile is
+`,
+    profile: r.profile
+      ? `One API replica under \`node --cpu-prof\` while k6 bought through it (self time; the profile is
 \`${r.profileFile?.replace(REPO_ROOT, '')}\`, open it in Chrome DevTools or speedscope for the flame graph):
 
 | area | share of busy time |
@@ -939,10 +916,8 @@ the replica's start-up (module loading) in the first second of the profile.
 | --- | ---: |
 ${r.profile.functions.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${(f.share * 100).toFixed(1)}% |`).join('\n')}
 `
-    : 'The CPU profile could not be taken in this run.'
-}
-${analysis(r)}
-`;
+      : 'The CPU profile could not be taken in this run.',
+  };
 }
 
 function describeStatuses(statuses: Record<string, number>): string {
@@ -951,103 +926,12 @@ function describeStatuses(statuses: Record<string, number>): string {
   return entries.map(([s, n]) => `${s === '0' ? 'no answer' : s}: ${fmt(n)}`).join(', ');
 }
 
-/** What the numbers mean and what would close the gaps, from this run's figures. */
-function analysis(r: Results): string {
-  const ceiling = summarise(r.ceilingK6).rps;
-  const wrk = summarise(r.ceilingWrk).rps;
-  const cores = (cpu: CpuSplit | null, role: string) => cpu?.[role] ?? NaN;
-  const msPerRequest = (cpu: CpuSplit | null, role: string, rps: number) => (cores(cpu, role) / rps) * 1000;
-  const buy = r.purchase.map((p) => ({ replicas: p.replicas, rps: summarise(p.buy).rps }));
-  const reject = r.purchase.map((p) => ({ replicas: p.replicas, rps: summarise(p.reject).rps }));
-  const buy3 = buy[buy.length - 1]!;
-  const reject3 = reject[reject.length - 1]!;
-  const buyRun = r.purchase[r.purchase.length - 1]!.buy.runs[0]!;
-  const rejectRun = r.purchase[r.purchase.length - 1]!.reject.runs[0]!;
-  const ceilingRun = r.ceilingK6.runs[0]!;
-  const area = (prefix: string) =>
-    (r.profile?.areas ?? []).filter((a) => a.name.startsWith(prefix)).reduce((t, a) => t + a.share, 0);
-  const nodeShare = area('Node.js core') + area('native') + area('garbage') + area('V8');
-  const herdStatic = r.herdStatic.runs.map((h) => h.connectP99 ?? NaN).filter(Number.isFinite);
-  const idle = r.idleRss;
-  const herdPeak = Math.max(...r.herd.flatMap((h) => h.rss.map((x) => x.hwmMb)));
-  const errors = Object.entries(r.herdNginxErrors).sort((a, b) => b[1] - a[1]);
-  const redis = median(r.claimRedis.map((c) => c.ops));
-  const pg = median(r.claimPg.map((c) => c.ops));
-  const acked = r.claimRedisAcked.length ? median(r.claimRedisAcked.map((c) => c.ops)) : null;
-
-  return `### Reading the numbers
-
-- **The machine is shared, and small.** Load average ${r.loadBefore[0]!.toFixed(1)} before and ${r.loadAfter[0]!.toFixed(1)} after the run;
-  during the purchase runs other work on the machine took ${fmt(cores(r.cpuBuy, 'everything else on the machine'), 2)} of the 2 cores.
-  The figures are what the stack got next to that work, hence the spreads.
-- **The ceiling is the client's.** Sending ${fmt(ceilingRun.rps)} static requests per second cost k6
-  ${fmt(cores(r.cpuCeiling, LOAD_CLIENT), 2)} cores and nginx ${fmt(cores(r.cpuCeiling, 'nginx'), 2)}: k6 spends
-  ${fmt(cores(r.cpuCeiling, LOAD_CLIENT) / Math.max(cores(r.cpuCeiling, 'nginx'), 0.001), 1)}× what nginx spends per request. wrk, which cannot send from many
-  addresses, reaches ${fmt(wrk)} req/s (${fmt(wrk / ceiling, 1)}× k6's ceiling). Ratios against k6's ceiling compare the
-  stack's paths with the same client; against what nginx alone can do (wrk) the purchase path is ${pct(buy3.rps / wrk)}.
-- **The status endpoint is nginx's:** ${fmt(summarise(r.statusOpen).apiRps ?? NaN, 1)} requests per second reach the API whatever k6 sends, and
-  a cached status costs nginx ${fmt(msPerRequest(r.cpuStatus, 'nginx', r.statusOpen.runs[0]?.rps ?? NaN), 3)} ms of CPU against ${fmt(msPerRequest(r.cpuCeiling, 'nginx', ceilingRun.rps), 3)} ms for the static 200.
-- **A purchase is a Node request.** In the first 3-replica buying run the replicas used
-  ${fmt(cores(r.cpuBuy, 'API replicas (node)'), 2)} cores for ${fmt(buyRun.rps)} req/s, **${fmt(msPerRequest(r.cpuBuy, 'API replicas (node)', buyRun.rps), 2)} ms of CPU per purchase**,
-  against ${fmt(msPerRequest(r.cpuBuy, 'nginx', buyRun.rps), 2)} ms in nginx, ${fmt(msPerRequest(r.cpuBuy, 'Redis Cluster (6 nodes)', buyRun.rps), 2)} ms in Redis (script, AOF, replication) and
-  ${fmt(msPerRequest(r.cpuBuy, 'reconciler (node)', buyRun.rps) + msPerRequest(r.cpuBuy, 'PostgreSQL', buyRun.rps), 2)} ms in the reconciler and Postgres.
-  The profile of one replica puts ${pct(nodeShare)} of its busy time in Node's HTTP and socket machinery, V8 and
-  garbage collection, ${pct(area('dependency: hono') + area('dependency: @hono'))} in Hono and its Node adapter (the status and lookup
-  routes only: a purchase is answered straight from Node's request, api/src/features/flash-sale/purchase-endpoint.ts),
-  ${pct(area('dependency: ioredis') + area('dependency: cluster-key-slot'))} in ioredis, ${pct(area('dependency: @opentelemetry'))} in OpenTelemetry (loaded only when it exports, so
-  none here), and ${pct(area('Flash Flow API code'))} in Flash Flow's own code. The Lua claim is not the bottleneck:
-  in-process it runs at ${fmt(redis)} claims/s, ${fmt(redis / buy3.rps, 1)}× what the whole HTTP path reaches.
-- **Replicas:** ${buy.map((b) => `${b.replicas} → ${fmt(b.rps)}`).join(', ')} purchases/s while buying
-  (${pct(buy3.rps / buy[0]!.rps - 1)} more with ${buy3.replicas} than with 1): the replicas share the same two CPUs with k6, nginx and Redis, so
-  more of them mostly means more processes taking turns.
-- **The sold-out path** is cheaper (${fmt(msPerRequest(r.cpuReject, 'API replicas (node)', rejectRun.rps), 2)} ms of API CPU per rejection, no stream entry, no
-  replica acknowledgement, nothing for the reconciler) and reaches ${fmt(reject3.rps)} req/s with 3 replicas, ${pct(reject3.rps / ceiling)} of the
-  ceiling. Once a replica has seen SOLD_OUT it answers rejections from its copy of the final buyers
-  (api/src/features/flash-sale/sold-out-memo.ts), so Redis spends only ${fmt(msPerRequest(r.cpuReject, 'Redis Cluster (6 nodes)', rejectRun.rps), 2)} ms per rejection: what remains
-  is the Node request around it, which is why the rejection path is barely faster than buying.
-- **The 1,000-buyer burst** had ${r.burst.reduce((t, h) => t + h.errors, 0)} errors and a median of ${fmt(median(r.burst.map((h) => h.p50)))} ms (NF-2 asks for under 1 s) and a p99 of
-  ${fmt(median(r.burst.map((h) => h.p99)))} ms: a thousand arrivals in one second is under half a second of work for replicas that serve
-  ~${fmt(buy3.rps)}–${fmt(reject3.rps)} purchases/s here.
-- **Herds.** 10,000 new connections within a second are more than this machine opens: against the static 200, with
-  nothing behind nginx, k6's TCP connects took up to ${herdStatic.length ? fmt(Math.max(...herdStatic)) : 'n/a'} ms (p99; dropped SYNs are retried after 1 s, 3 s).
-  Against the shop there is no global purchase limit (docs/adr/0005-admission.md): the herd waits in the replicas'
-  accept queues for the seconds they (${fmt(buy3.rps)}–${fmt(reject3.rps)}/s here) need, so the last of 10,000 buyers
-  waits about ${fmt(10000 / reject3.rps, 1)} s: the p99 bound of 2 s would need about 5,000 rejections/s, ${fmt(5000 / reject3.rps, 1)}× this run's.
-  nginx's error log during the herds:
-${errors.length ? errors.map(([reason, n]) => `  ${fmt(n)} × "${reason}"`).join(';\n') : '  nothing'}.
-  The "arrived" column shows k6 itself falling behind: arrivals it had no CPU to start within the second are lost
-  (the \`herd\` scenario's threshold on iterations catches that).
-  Every 201 was still kept: the invariants held after every herd.
-- **Idle costs:** while k6 hit the static 200 (no purchases at all) the reconciler still used
-  ${fmt(cores(r.cpuCeiling, 'reconciler (node)'), 2)} cores, blocked on the current sale's stream (\`XREADGROUP … BLOCK\`, \`RECONCILER_IDLE_WAIT_MS\`).
-- **Memory.** The herd took a replica's peak RSS to ${fmt(herdPeak)} MB, but most of that is there before the first
-  request. An idle replica, 3 s after it is ready:
-${idle.map((v) => `  - ${v.how}: ${fmt(v.rssMb)} MB`).join('\n')}
-- **The claim:** Lua on Redis ${fmt(redis)}/s vs the Postgres transaction ${fmt(pg)}/s at ${CLAIM_CONCURRENCY} in flight (${fmt(redis / pg, 1)}×):
-  the row lock serialises every claim behind one transaction and its commit.${acked ? ` Waiting for a replica's
-  acknowledgement (WAIT, grouped per slot) costs ${pct(1 - acked / redis)} of the Lua rate (${fmt(acked)}/s).` : ''}
-
-### What would close the gaps
-
-Already done: OpenTelemetry loads only when it exports, replicas start without \`--enable-source-maps\`,
-a listen backlog of 4,096, no fixed global purchase rate (ADR 0005), a purchase answered without a WHATWG
-\`Request\` or framework work, and a reconciler that blocks on its stream. Still open:
-
-1. **The Node request itself** (most of ${fmt(msPerRequest(r.cpuBuy, 'API replicas (node)', buyRun.rps), 2)} ms of CPU per purchase): Node's HTTP parser, sockets and
-   the ioredis round trip remain; the capacity section above has the per-request split.
-2. **Where it runs:** a load generator on its own machine, and replicas on cores of their own. On two shared cores
-   the ratios are bounded by the client: k6 needs ${fmt(cores(r.cpuCeiling, LOAD_CLIENT), 2)} cores to send what nginx answers
-   with ${fmt(cores(r.cpuCeiling, 'nginx'), 2)}, and every purchase costs Node about ${fmt(msPerRequest(r.cpuBuy, 'API replicas (node)', buyRun.rps), 1)} ms of CPU.
-`;
-}
-
 /** `npm run bench -- --render <results.json>` rewrites docs/benchmarks.md from a run's raw results. */
 async function render(file: string): Promise<number> {
   const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
   results.herdNginxErrors ??= {};
   results.idleRss ??= [];
-  const markdown = renderMarkdown(results);
-  writeFileSync(join(REPO_ROOT, 'docs/benchmarks.md'), results.capacity ? spliceCapacity(markdown, renderCapacity(results.capacity)) : markdown);
+  writeBenchmarkPage({ ...renderSections(results), ...(results.capacity ? { capacity: renderCapacity(results.capacity) } : {}) });
   say(`==> wrote docs/benchmarks.md from ${file}`);
   return 0;
 }

@@ -5,8 +5,8 @@
  * its own address). Herds, the sold-out, buying and status paths, how the
  * purchase path scales with replicas and cores, and overload.
  */
-import { execFile } from 'node:child_process';
-import { cpus } from 'node:os';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StackConfig } from '../../stack/src/config.js';
@@ -59,6 +59,10 @@ export interface OverloadResult {
 }
 
 export interface CapacityResults {
+  /** When the measurement started (ISO 8601), and on which commit. */
+  startedAt: string;
+  commit: string;
+  machine: string;
   concurrency: number;
   ceiling: { herd1k: HerdReport[]; herd10k: HerdReport[]; closed: Run[] };
   shop: { herd1k: HerdCheck[]; herd10k: HerdCheck[]; soldOut: Run[]; buying: Run[]; status: Run[] };
@@ -67,6 +71,17 @@ export interface CapacityResults {
 }
 
 type Say = (line: string) => void;
+
+function currentCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const describeMachine = () =>
+  `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
 
 /** A /16 of loopback addresses per measurement, so no address meets nginx's per-address limits. */
 function addressBlocks() {
@@ -90,6 +105,7 @@ export async function measureCapacity(input: {
   say: Say;
 }): Promise<CapacityResults> {
   const { config, extra, stores, storesEnv, settings, say } = input;
+  const startedAt = new Date().toISOString();
   const runs = settings.BENCH_RUNS;
   const seconds = settings.BENCH_SECONDS;
   const concurrency = settings.BENCH_CONCURRENCY;
@@ -168,7 +184,7 @@ export async function measureCapacity(input: {
   const capacityPerSecond = median(buying.map((r) => r.report.perSecond));
   const overload = await measureOverload({ stores, storesEnv, shop, capacityPerSecond, settings, addresses, purchase, say });
 
-  return { concurrency, ceiling, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
+  return { startedAt, commit: currentCommit(), machine: describeMachine(), concurrency, ceiling, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
 }
 
 async function pinReplicas(config: StackConfig, cpus: string) {

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const LOAD_CLIENT = 'load client (k6 or herd)';
+const LOAD_CLIENT = 'load client (k6 or herd)';
 
 /** A pid file of the stack's supervisor: "<pid>" or "<pid> <stop signal>". */
 export const readPid = (file: string) => Number.parseInt(readFileSync(file, 'utf8'), 10);
