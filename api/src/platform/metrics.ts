@@ -82,6 +82,11 @@ export function createReconcilerMetrics() {
       help: 'Stream entries read but not yet persisted because no Redis replica held them yet.',
       registers: [registry],
     }),
+    postgresUp: new Gauge({
+      name: 'flashflow_reconciler_postgres_up',
+      help: 'Whether the reconciler\'s last read of the unsettled sales reached Postgres (1) or not (0).',
+      registers: [registry],
+    }),
     lastPass: new Gauge({
       name: 'flashflow_reconciler_last_pass_timestamp_seconds',
       help: 'When the reconcile loop last finished a pass (successful or not).',

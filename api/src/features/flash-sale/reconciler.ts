@@ -199,8 +199,10 @@ export function createReconciler(options: ReconcilerOptions) {
     try {
       sales = await repository.unsettledSales();
       postgres = 'ok';
+      metrics.postgresUp.set(1);
     } catch (error) {
       postgres = 'unreachable';
+      metrics.postgresUp.set(0);
       throw error;
     }
     salesReadAt = now();
