@@ -13,10 +13,12 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server redis-tools)
 command -v nginx >/dev/null || missing+=(nginx-light)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
-if [ "$command" = start ] && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
-if [ "$command" = start ] && ! command -v prometheus-redis-exporter >/dev/null; then missing+=(prometheus-redis-exporter); fi
-# The alert rules' unit tests run promtool, which comes with Prometheus.
-if [ "$command" = test ] && ! command -v promtool >/dev/null; then missing+=(prometheus); fi
+# The shop and the test run start Prometheus (the tests ask it for every dashboard
+# query, and promtool, which comes with it, tests the alert rules).
+if { [ "$command" = start ] || [ "$command" = test ]; } && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
+for exporter in prometheus-redis-exporter prometheus-postgres-exporter prometheus-nginx-exporter; do
+  if { [ "$command" = start ] || [ "$command" = test ]; } && ! command -v "$exporter" >/dev/null; then missing+=("$exporter"); fi
+done
 if [ "$command" = bench ] && ! command -v wrk >/dev/null; then missing+=(wrk); fi
 # The benchmarks' load client (loadtest/herd/herd.c) is built on first use; the test run checks it.
 if { [ "$command" = test ] || [ "$command" = bench ]; } && ! command -v cc >/dev/null; then missing+=(gcc libc6-dev); fi
@@ -35,6 +37,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if $policy_added; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
+# Node.js: a supported LTS. Debian's is 20 (end of life in April 2026); when the
+# node on PATH is older than 22, the official binary that the npm registry
+# publishes (node-linux-<arch>) goes into .flash/node and comes first on PATH for
+# everything below: npm, the build, the tests and every service of the stack.
+NODE_VERSION=22.23.5
+if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 22 ]; then
+  case "$(uname -m)" in x86_64) node_arch=x64 ;; aarch64) node_arch=arm64 ;; *) node_arch=$(uname -m) ;; esac
+  node_home="$PWD/.flash/node/node_modules/node-linux-$node_arch"
+  if [ "$("$node_home/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then
+    say "installing Node.js $NODE_VERSION (node-linux-$node_arch from the npm registry) into .flash/node"
+    npm install --prefix .flash/node --no-save --no-audit --no-fund --loglevel=error "node-linux-$node_arch@$NODE_VERSION"
+  fi
+  export PATH="$node_home/bin:$PATH"
 fi
 
 # npm dependencies, when the lockfile is newer than the last install.

@@ -83,7 +83,7 @@ describe('Redis', () => {
 });
 
 /** A session as one of the shop's Postgres roles. */
-async function postgresAs(login: 'reconciler' | 'operator') {
+async function postgresAs(login: 'reconciler' | 'operator' | 'monitor') {
   const url = new URL(loadEnv().DATABASE_URL!);
   url.username = PG_ROLES[login];
   url.password = stackSecrets().postgres[login];
@@ -109,6 +109,15 @@ describe('Postgres', () => {
     await denied(client, "UPDATE purchases SET status = 'failed'");
     await denied(client, "UPDATE flash_sales SET product_name = 'renamed'");
     await denied(client, 'DELETE FROM purchase_conflicts');
+  });
+
+  it('lets the exporter’s role read Postgres’s statistics and none of the shop’s rows', async () => {
+    const client = await postgresAs('monitor');
+    expect((await client.query('SELECT count(*) AS n FROM pg_stat_activity')).rows[0].n).toBeGreaterThan(0);
+    // Not even the schema is visible to it: every name is refused at public.
+    for (const table of ['purchases', 'flash_sales', 'purchase_conflicts']) await denied(client, `SELECT count(*) FROM public.${table}`);
+    await denied(client, 'DROP TABLE public.purchases');
+    await denied(client, "INSERT INTO public.purchase_conflicts (raw_entry) VALUES ('{}')");
   });
 
   it('refuses the reconciler the one thing only the operator does: creating a sale', async () => {
@@ -159,6 +168,11 @@ describe('the stack’s secrets', () => {
 });
 
 describe('nginx', () => {
+  it('serves its stub_status only on the exporter’s unix socket, never on the public port', async () => {
+    const answer = await http('GET', `${testEnv.FLASH_BASE_URL}/stub_status`);
+    expect(answer.body).not.toMatch(/Active connections|server accepts handled/);
+  });
+
   it.each(['/metrics', '/healthz', '/readyz'])('never serves %s to the public', async (path) => {
     const answer = await http('GET', `${testEnv.FLASH_BASE_URL}${path}`);
     expect(answer.status).toBe(404);

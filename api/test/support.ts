@@ -20,6 +20,8 @@ const TestEnvSchema = z.object({
   FLASH_BASE_URL: z.url(),
   FLASH_API_URLS: z.string().transform((v) => v.split(',')),
   FLASH_STATE_DIR: z.string(),
+  /** The stack's Prometheus, which scrapes every replica, the reconciler and the Redis nodes. */
+  FLASH_PROMETHEUS_URL: z.url(),
   /** The stack's passwords (stack/src/secrets.ts), for the tests that act as another role. */
   FLASH_SECRETS_DIR: z.string(),
 });

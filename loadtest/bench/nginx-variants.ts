@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, type StackConfig } from '../../stack/src/config.js';
 import { apiUpstreamServers } from '../../stack/src/nginx-config.js';
@@ -56,6 +56,7 @@ export function shopSite(config: StackConfig, port: number, apiPorts: number[], 
     WEB_ROOT: join(REPO_ROOT, 'web/dist'),
     NGINX_CACHE_DIR: cacheDir,
     NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),
+    NGINX_STATUS_SOCKET: join(dirname(cacheDir), 'status.sock'),
   });
 }
 

@@ -9,5 +9,6 @@ roles_sql="${ROLES_SQL:-/etc/flashflow/postgres/roles.sql}"
   printf "\\set owner_password '%s'\n" "${FLASHFLOW_POSTGRES_OWNER_PASSWORD:?}"
   printf "\\set reconciler_password '%s'\n" "${FLASHFLOW_POSTGRES_RECONCILER_PASSWORD:?}"
   printf "\\set operator_password '%s'\n" "${FLASHFLOW_POSTGRES_OPERATOR_PASSWORD:?}"
+  printf "\\set monitor_password '%s'\n" "${FLASHFLOW_POSTGRES_MONITOR_PASSWORD:?}"
   cat "$roles_sql"
 } | psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname postgres -f -

@@ -40,7 +40,9 @@ export const StackSchema = z.object({
   RECONCILER_PORT: port.default(9464).describe('the reconciler’s metrics and probes'),
   PROMETHEUS_PORT: port.default(9090).describe('Prometheus'),
   REDIS_EXPORTER_PORT: port.default(9121).describe('redis_exporter, started with Prometheus'),
-  PROMETHEUS: flag.prefault('true').describe('start Prometheus and redis_exporter when they are installed'),
+  POSTGRES_EXPORTER_PORT: port.default(9187).describe('postgres_exporter, started with Prometheus'),
+  NGINX_EXPORTER_PORT: port.default(9113).describe('nginx-prometheus-exporter, started with Prometheus'),
+  PROMETHEUS: flag.prefault('true').describe('start Prometheus and its exporters (Redis, Postgres, nginx) when they are installed'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('where traces go (OTLP over HTTP); without it the services load no tracing at all'),
 });
 
@@ -90,7 +92,7 @@ export type ServiceRole = 'api' | 'reconciler' | 'operator' | 'migrate';
 export const stackSecrets = (config: StackConfig): Secrets => loadOrCreateSecrets(config.secretsDir);
 
 /** A Postgres URL for one of the shop's roles on the local cluster. */
-export function databaseUrl(config: StackConfig, login: 'owner' | 'reconciler' | 'operator'): string {
+export function databaseUrl(config: StackConfig, login: keyof typeof PG_ROLES): string {
   return `postgres://${PG_ROLES[login]}:${stackSecrets(config).postgres[login]}@127.0.0.1:${config.PG_PORT}/${DATABASE_NAME}`;
 }
 

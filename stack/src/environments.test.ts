@@ -166,3 +166,29 @@ describe('the shared env file', () => {
     for (const [name, value] of Object.entries(SHARED_SERVICE_ENV)) expect(local[name], name).toBe(value);
   });
 });
+
+describe('nginx’s site template', () => {
+  const configLines = read('nginx/templates/flash-flow.conf.template')
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .join('\n');
+  const placeholders = [...new Set([...configLines.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]!))];
+  const nginxDockerfile = read('nginx/Dockerfile');
+  const imageDefaults = [...(/^ENV ([\s\S]+?)\n(?!\s)/m.exec(nginxDockerfile)?.[1] ?? '').matchAll(/([A-Z_]+)=/g)].map((m) => m[1]!);
+
+  it('has every placeholder set in docker-compose and in k8s (or defaulted by the image)', () => {
+    expect(placeholders.length).toBeGreaterThan(3);
+    const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as { services: { nginx: { environment: Record<string, string> } } };
+    const k8sNginx = parseAllDocuments(read('k8s/nginx.yaml'))
+      .map((doc) => doc.toJS() as { kind: string; spec?: { template?: { spec?: { containers: { name: string; env?: { name: string }[] }[] } } } })
+      .find((object) => object.kind === 'Deployment')!
+      .spec!.template!.spec!.containers.find((container) => container.name === 'nginx')!;
+    const set = {
+      'docker-compose': new Set([...Object.keys(compose.services.nginx.environment), ...imageDefaults]),
+      k8s: new Set([...(k8sNginx.env ?? []).map((variable) => variable.name), ...imageDefaults]),
+    };
+    for (const [environment, names] of Object.entries(set)) {
+      expect(placeholders.filter((name) => !names.has(name)), environment).toEqual([]);
+    }
+  });
+});

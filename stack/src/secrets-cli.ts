@@ -52,6 +52,7 @@ export function credentialVariables(secrets: Secrets, postgresHost: string): Rec
     FLASHFLOW_POSTGRES_OWNER_PASSWORD: secrets.postgres.owner,
     FLASHFLOW_POSTGRES_RECONCILER_PASSWORD: secrets.postgres.reconciler,
     FLASHFLOW_POSTGRES_OPERATOR_PASSWORD: secrets.postgres.operator,
+    FLASHFLOW_POSTGRES_MONITOR_PASSWORD: secrets.postgres.monitor,
     FLASHFLOW_DATABASE_URL_OWNER: url('owner'),
     FLASHFLOW_DATABASE_URL_RECONCILER: url('reconciler'),
     FLASHFLOW_DATABASE_URL_OPERATOR: url('operator'),

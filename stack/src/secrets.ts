@@ -28,6 +28,8 @@ const SecretsSchema = z.object({
     reconciler: z.string().min(32),
     /** The sale command. */
     operator: z.string().min(32),
+    /** postgres_exporter: Postgres's statistics (pg_monitor), no table. */
+    monitor: z.string().min(32),
   }),
   /** Grafana's admin (docker-compose and k8s; the local stack runs no Grafana). */
   grafana: z.object({ admin: z.string().min(32) }),
@@ -37,7 +39,12 @@ export type Secrets = z.infer<typeof SecretsSchema>;
 export type RedisUser = keyof Secrets['redis'];
 
 /** The Postgres roles each login is, as migrations/ grants them rights. */
-export const PG_ROLES = { owner: 'flashflow_owner', reconciler: 'flashflow_reconciler', operator: 'flashflow_operator' } as const;
+export const PG_ROLES = {
+  owner: 'flashflow_owner',
+  reconciler: 'flashflow_reconciler',
+  operator: 'flashflow_operator',
+  monitor: 'flashflow_monitor',
+} as const;
 
 /** 32 random bytes, URL-safe: fits a URL, an env file and a Redis ACL line without quoting. */
 const password = () => randomBytes(32).toString('base64url');
@@ -45,7 +52,7 @@ const password = () => randomBytes(32).toString('base64url');
 export function generateSecrets(): Secrets {
   return {
     redis: { admin: password(), replicator: password(), api: password(), reconciler: password(), exporter: password() },
-    postgres: { superuser: password(), owner: password(), reconciler: password(), operator: password() },
+    postgres: { superuser: password(), owner: password(), reconciler: password(), operator: password(), monitor: password() },
     grafana: { admin: password() },
   };
 }
@@ -54,8 +61,13 @@ export function generateSecrets(): Secrets {
 export function loadOrCreateSecrets(dir: string): Secrets {
   const file = join(dir, 'secrets.json');
   if (existsSync(file)) {
-    const parsed = SecretsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { postgres?: Record<string, string> };
+    // A login this version added gets its password now; the others stay as they are.
+    const added = stored.postgres !== undefined && stored.postgres.monitor === undefined;
+    if (added) stored.postgres!.monitor = password();
+    const parsed = SecretsSchema.safeParse(stored);
     if (!parsed.success) throw new Error(`${file} is not a secrets file this version understands; move it away to make new secrets`);
+    if (added) writeFileSync(file, `${JSON.stringify(parsed.data, null, 2)}\n`, { mode: 0o600 });
     return parsed.data;
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -1,10 +1,10 @@
 /** Each part of the local stack: how it is configured, started and judged ready. */
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, serviceEnv, stackSecrets, type StackConfig } from './config.js';
+import { REPO_ROOT, databaseUrl, serviceEnv, stackSecrets, type StackConfig } from './config.js';
 import { apiUpstreamServers } from './nginx-config.js';
 import { waitUntil, type Supervisor } from './processes.js';
-import { renderRedisAcl, renderRedisSecretsConf } from './secrets.js';
+import { renderRedisAcl, renderRedisSecretsConf, type Secrets } from './secrets.js';
 import { makeTraversable, postgresBinDir, run, runWithInput, userIds } from './system.js';
 
 type Report = (line: string) => void;
@@ -176,12 +176,13 @@ const ROLES_SQL = join(REPO_ROOT, 'stack/postgres/roles.sql');
  * docker-compose and k8s) with this install's passwords as psql variables:
  * all on stdin.
  */
-function provisioningSql(passwords: { superuser: string; owner: string; reconciler: string; operator: string }) {
+function provisioningSql(passwords: Secrets['postgres']) {
   return [
     `ALTER ROLE postgres PASSWORD '${passwords.superuser}';`,
     `\\set owner_password '${passwords.owner}'`,
     `\\set reconciler_password '${passwords.reconciler}'`,
     `\\set operator_password '${passwords.operator}'`,
+    `\\set monitor_password '${passwords.monitor}'`,
     readFileSync(ROLES_SQL, 'utf8'),
   ].join('\n');
 }
@@ -236,6 +237,9 @@ export async function startApiReplicas(config: StackConfig, supervisor: Supervis
 }
 
 /** Renders nginx/templates/*.template the way the nginx image's envsubst does. */
+/** Where the local nginx serves stub_status (the site's last server block). */
+export const nginxStatusSocket = (config: StackConfig) => join(config.stateDir, 'nginx', 'status.sock');
+
 export function renderTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\$\{([A-Z0-9_]+)\}/g, (match, name: string) => values[name] ?? match);
 }
@@ -259,6 +263,7 @@ export async function startNginx(config: StackConfig, supervisor: Supervisor, re
     WEB_ROOT: join(REPO_ROOT, 'web/dist'),
     NGINX_CACHE_DIR: cacheDir,
     NGINX_CONF_DIR: join(REPO_ROOT, 'nginx'),
+    NGINX_STATUS_SOCKET: nginxStatusSocket(config),
   });
   writeFileSync(join(root, 'flash-flow.conf'), site);
   writeFileSync(
@@ -287,10 +292,29 @@ export async function startPrometheus(config: StackConfig, supervisor: Superviso
   }
   // One redis_exporter for every node: Prometheus asks it for each in turn (/scrape?target=).
   const exporterAddress = `127.0.0.1:${config.REDIS_EXPORTER_PORT}`;
+  // It logs in as the exporter user (INFO and the like, no key), as in compose and k8s.
   supervisor.start({
     name: 'redis-exporter',
     command: 'prometheus-redis-exporter',
     args: ['-web.listen-address', exporterAddress],
+    env: { REDIS_USER: 'exporter', REDIS_PASSWORD: stackSecrets(config).redis.exporter },
+    restart: true,
+  });
+  // postgres_exporter logs in as the monitor role (pg_monitor: statistics, no table).
+  const postgresExporter = `127.0.0.1:${config.POSTGRES_EXPORTER_PORT}`;
+  supervisor.start({
+    name: 'postgres-exporter',
+    command: 'prometheus-postgres-exporter',
+    args: [`--web.listen-address=${postgresExporter}`],
+    env: { DATA_SOURCE_NAME: `${databaseUrl(config, 'monitor')}?sslmode=disable` },
+    restart: true,
+  });
+  // nginx's stub_status, read from its unix socket.
+  const nginxExporter = `127.0.0.1:${config.NGINX_EXPORTER_PORT}`;
+  supervisor.start({
+    name: 'nginx-exporter',
+    command: 'prometheus-nginx-exporter',
+    args: ['-nginx.scrape-uri', `unix:${nginxStatusSocket(config)}:/stub_status`, '-web.listen-address', nginxExporter],
     restart: true,
   });
   // prometheus.yml reads its targets from targets/ beside it: here, the local addresses.
@@ -302,6 +326,8 @@ export async function startPrometheus(config: StackConfig, supervisor: Superviso
     JSON.stringify([
       { targets: config.apiPorts.map((p) => `127.0.0.1:${p}`), labels: { job: 'flashflow-api' } },
       { targets: [`127.0.0.1:${config.RECONCILER_PORT}`], labels: { job: 'flashflow-reconciler' } },
+      { targets: [postgresExporter], labels: { job: 'postgres' } },
+      { targets: [nginxExporter], labels: { job: 'nginx' } },
     ]),
   );
   writeFileSync(

@@ -30,7 +30,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     ['Reconciler (Redis Streams → Postgres)', () => startReconciler(config, supervisor)],
     [`API replicas on ports ${config.apiPorts.join(', ')}`, () => startApiReplicas(config, supervisor)],
     [`nginx on port ${config.NGINX_PORT}`, () => startNginx(config, supervisor, report)],
-    [`Prometheus on port ${config.PROMETHEUS_PORT}, redis_exporter on ${config.REDIS_EXPORTER_PORT}`, () => startPrometheus(config, supervisor, report)],
+    [`Prometheus on port ${config.PROMETHEUS_PORT}, exporters for Redis (${config.REDIS_EXPORTER_PORT}), Postgres (${config.POSTGRES_EXPORTER_PORT}) and nginx (${config.NGINX_EXPORTER_PORT})`, () => startPrometheus(config, supervisor, report)],
   ];
   try {
     for (const [index, [title, step]] of steps.entries()) {

@@ -22,7 +22,11 @@ const TEST_STACK_ENV = {
   REDIS_BASE_PORT: '7101', // not 17001: the shop's cluster bus uses port + 10000
   PG_PORT: '15433',
   RECONCILER_PORT: '19464',
-  PROMETHEUS: 'false',
+  // Prometheus runs, so a test can ask it for every dashboard panel's query.
+  PROMETHEUS_PORT: '19090',
+  REDIS_EXPORTER_PORT: '19121',
+  POSTGRES_EXPORTER_PORT: '19187',
+  NGINX_EXPORTER_PORT: '19113',
   DEMO_SALE: 'false',
   LOG_LEVEL: 'warn',
 };
@@ -83,6 +87,7 @@ export async function runTestCommand(args: string[] = []): Promise<number> {
       FLASH_BASE_URL: config.baseUrl,
       FLASH_API_URLS: config.apiPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
       FLASH_STATE_DIR: config.stateDir,
+      FLASH_PROMETHEUS_URL: `http://127.0.0.1:${config.PROMETHEUS_PORT}`,
       FLASH_STACK_ENV: JSON.stringify(TEST_STACK_ENV),
     });
     say('\n==> the fault suite, short versions (npm run chaos runs them all, at full length)');
