@@ -1,14 +1,20 @@
 /**
  * npm run bench: measures, in one run on this machine, how close the stack
- * comes to what the machine can do, and writes docs/benchmarks.md.
+ * comes to what the machine can do, and rewrites the generated sections of
+ * docs/benchmarks.md. This file holds the k6 measurements and the entry point:
  *   1. the ceiling: nginx answering a static 200 with the stack's worker settings
  *   2. status through the micro-cache, and how many requests reach the API
  *   3. the purchase path with 1, 2 and 3 API replicas: buying, and rejecting after sell-out
  *   4. the claim itself: Lua on Redis Cluster vs a Postgres transaction
  *   5. peak RSS of each replica and reconcile lag under the herd
- * plus where the CPU goes (per process, and a --cpu-prof of one replica).
- * Settings: BENCH_RUNS (3), BENCH_SECONDS (8), BENCH_VUS (1000), BENCH_CLAIM_CONCURRENCY (50).
- * `npm run bench -- --redis` measures only what a promise costs in Redis (loadtest/redis-cost.ts).
+ * plus where the CPU goes. The rest lives in bench/: capacity.ts (the herd
+ * client's figures, issue 12's targets), cpu.ts (CPU per process group),
+ * profile.ts (a replica's --cpu-prof), nginx-variants.ts (ceilings and
+ * partial shops), statistics.ts, settings.ts (BENCH_*, parsed once) and
+ * report.ts with page-sections.ts (the page).
+ * `npm run bench -- --capacity` measures only the capacity section,
+ * `-- --redis` only what a promise costs in Redis (loadtest/redis-cost.ts),
+ * `-- --render <results.json>` rewrites the page from a run's raw results.
  */
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -23,12 +29,13 @@ import { K6_VERSION, ensureK6 } from './k6.js';
 import { connectShopStore } from '../api/src/features/flash-sale/shop-store.js';
 import { readPid, withCpu, type CpuSplit } from './bench/cpu.js';
 import { ceilingSite, shopSite, startNginxVariant } from './bench/nginx-variants.js';
-import { measureCapacity, type CapacityResults } from './bench/capacity.js';
+import { measureCapacity } from './bench/capacity.js';
 import { renderCapacity } from './bench/capacity-report.js';
-import { spliceSections } from './bench/page-sections.js';
 import { ensureHerdClient } from './bench/herd-client.js';
+import { summariseProfile } from './bench/profile.js';
+import { renderSections, writeBenchmarkPage, type ClaimRun, type HerdRun, type HttpRun, type LoadShape, type Measured, type Results } from './bench/report.js';
 import { loadBenchSettings } from './bench/settings.js';
-import { fmt, median, pct, percentile, spread } from './bench/statistics.js';
+import { fmt, percentile } from './bench/statistics.js';
 import { measureRedisCost } from './redis-cost.js';
 import { createPgClaim } from './pg-claim.js';
 import { counterSum, scrape } from './prom.js';
@@ -55,40 +62,15 @@ const PURCHASE_VUS = settings.BENCH_PURCHASE_VUS;
 const CLAIM_CONCURRENCY = settings.BENCH_CLAIM_CONCURRENCY;
 const HTTP_SCRIPT = join(REPO_ROOT, 'loadtest/bench/http.js');
 const BENCH_IPS = '127.30.0.1-127.30.255.254';
-
-interface HttpRun {
-  rps: number;
-  /** k6's time to open a TCP connection, 99th percentile (ms). */
-  connectP99?: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  unexpected: number;
-  statuses: Record<string, number>;
-  cpu?: CpuSplit;
-  apiRps?: number;
-}
-
-interface Measured {
-  label: string;
-  runs: HttpRun[];
-}
-
-const summarise = (m: Measured) => {
-  const rps = m.runs.map((r) => r.rps);
-  return {
-    rps: median(rps),
-    rpsSpread: spread(rps),
-    p50: median(m.runs.map((r) => r.p50)),
-    p99: median(m.runs.map((r) => r.p99)),
-    unexpected: m.runs.reduce((t, r) => t + r.unexpected, 0),
-    requests: m.runs.reduce((t, r) => t + r.requests, 0),
-    statuses: m.runs.reduce<Record<string, number>>((all, r) => {
-      for (const [s, n] of Object.entries(r.statuses)) all[s] = (all[s] ?? 0) + n;
-      return all;
-    }, {}),
-    apiRps: m.runs.some((r) => r.apiRps !== undefined) ? median(m.runs.map((r) => r.apiRps ?? 0)) : undefined,
-  };
+const SHAPE: LoadShape = {
+  runs: RUNS,
+  seconds: SECONDS,
+  vus: VUS,
+  purchaseVus: PURCHASE_VUS,
+  claimConcurrency: CLAIM_CONCURRENCY,
+  thinkSeconds: THINK,
+  addresses: BENCH_IPS,
+  k6Version: K6_VERSION,
 };
 
 
@@ -161,13 +143,6 @@ async function apiStatusRequests(apiUrls: string[]) {
     'flashflow_http_requests_total',
     (l) => l.method === 'GET' && l.route === '/api/v1/flash-sales/current',
   );
-}
-
-interface ClaimRun {
-  ops: number;
-  p50: number;
-  p99: number;
-  outcomes: Record<string, number>;
 }
 
 async function claimLoop(claim: (i: number) => Promise<string>): Promise<ClaimRun> {
@@ -277,92 +252,7 @@ async function idleReplicaRss(config: StackConfig) {
   return results;
 }
 
-// ------------------------------------------------------------- CPU profile
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-}
-
-function summariseProfile(file: string) {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
-  // Shares of the time the replica was busy: idle samples are counted apart.
-  const all = profile.nodes.reduce((t, n) => t + (n.hitCount ?? 0), 0);
-  const idle = profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').reduce((t, n) => t + (n.hitCount ?? 0), 0);
-  const total = all - idle;
-  const byFunction = new Map<string, number>();
-  const byArea = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const hits = node.hitCount ?? 0;
-    if (!hits || node.callFrame.functionName === '(idle)') continue;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const area = areaOf(functionName, url);
-    byArea.set(area, (byArea.get(area) ?? 0) + hits);
-    const where = url ? `${url.replace(/^file:\/\//, '').replace(REPO_ROOT, '').replace(/.*node_modules\//, '')}:${lineNumber + 1}` : '';
-    const key = `${functionName || '(anonymous)'} ${where}`.trim();
-    byFunction.set(key, (byFunction.get(key) ?? 0) + hits);
-  }
-  const top = (map: Map<string, number>, n: number) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, hits]) => ({ name, share: hits / total }));
-  return { idleShare: all ? idle / all : 0, areas: top(byArea, 12), functions: top(byFunction, 15) };
-}
-
-function areaOf(functionName: string, url: string): string {
-  if (functionName === '(garbage collector)') return 'garbage collection';
-  if (functionName === '(idle)') return 'idle (waiting for I/O)';
-  if (functionName === '(program)') return 'V8/native (program)';
-  if (url.includes('node_modules/')) {
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? 'dependency';
-    return `dependency: ${pkg}`;
-  }
-  if (url.startsWith('node:') || (!url.startsWith('file:') && url !== '')) return 'Node.js core (http, net, streams…)';
-  if (url.includes('/api/dist/')) return 'Flash Flow API code';
-  return url ? 'other' : 'native (no url)';
-}
-
 // ------------------------------------------------------------------ main
-
-interface Results {
-  machine: Record<string, string>;
-  startedAt: string;
-  minutes: number;
-  loadBefore: number[];
-  loadAfter: number[];
-  ceilingK6: Measured;
-  ceilingWrk: Measured;
-  status: Measured;
-  statusOpen: Measured;
-  purchase: { replicas: number; buy: Measured; reject: Measured }[];
-  claimRedis: ClaimRun[];
-  claimRedisAcked: ClaimRun[];
-  claimPg: ClaimRun[];
-  burst: HerdRun[];
-  herd: HerdRun[];
-  profile: ReturnType<typeof summariseProfile> | null;
-  profileFile: string | null;
-  cpuBuy: CpuSplit | null;
-  cpuReject: CpuSplit | null;
-  cpuCeiling: CpuSplit | null;
-  cpuStatus: CpuSplit | null;
-  herdStatic: Measured;
-  herdNginxErrors: Record<string, number>;
-  idleRss: { how: string; rssMb: number }[];
-  capacity: CapacityResults;
-}
-
-interface HerdRun {
-  buyers: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  arrivals: number;
-  ok: boolean;
-  invariantsOk: boolean;
-  lagP99: number | null;
-  rss: { port: number; hwmMb: number }[];
-  statuses: string;
-}
 
 async function machineFacts(k6: string): Promise<Record<string, string>> {
   const version = async (cmd: string, args: string[]) => {
@@ -425,7 +315,7 @@ async function main(): Promise<number> {
     loadAfter: loadavg(),
   };
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(full, null, 2));
-  const markdown = writeBenchmarkPage({ ...renderSections(full), capacity: renderCapacity(full.capacity) });
+  const markdown = writeBenchmarkPage({ ...renderSections(full, SHAPE), capacity: renderCapacity(full.capacity) });
   say(`\n${markdown}`);
   say(`==> wrote docs/benchmarks.md (raw: ${join(outDir, 'results.json')}) in ${full.minutes.toFixed(1)} min`);
   return 0;
@@ -700,238 +590,12 @@ async function measureAll(
   };
 }
 
-// ---------------------------------------------------------------- report
-
-const BENCHMARK_PAGE = join(REPO_ROOT, 'docs/benchmarks.md');
-
-/** Rewrites the generated sections of docs/benchmarks.md, leaving the prose kept by hand; returns the page. */
-function writeBenchmarkPage(sections: Record<string, string>): string {
-  const page = spliceSections(readFileSync(BENCHMARK_PAGE, 'utf8'), sections);
-  writeFileSync(BENCHMARK_PAGE, page);
-  return page;
-}
-
-/** The sections of docs/benchmarks.md that this run writes; the prose around them is kept by hand. */
-function renderSections(r: Results): Record<string, string> {
-  const ceiling = summarise(r.ceilingK6);
-  const status = summarise(r.status);
-  const statusOpen = summarise(r.statusOpen);
-  const rows = (m: Measured, ratioTo: number) => {
-    const s = summarise(m);
-    return `| ${m.label} | ${fmt(s.rps)} | ${fmt(s.rpsSpread.min)}–${fmt(s.rpsSpread.max)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${pct(s.rps / ratioTo)} | ${describeStatuses(s.statuses)} |`;
-  };
-  const purchase3 = r.purchase.find((p) => p.replicas === 3) ?? r.purchase[r.purchase.length - 1]!;
-  const buyBest = Math.max(...r.purchase.map((p) => summarise(p.buy).rps));
-  const rejectBest = Math.max(...r.purchase.map((p) => summarise(p.reject).rps));
-  const redis = median(r.claimRedis.map((c) => c.ops));
-  const pg = median(r.claimPg.map((c) => c.ops));
-  const burstP99 = median(r.burst.map((h) => h.p99));
-  const herdP99 = median(r.herd.map((h) => h.p99));
-  const herdP50At1k = median(r.burst.map((h) => h.p50));
-  const burstErrors = r.burst.reduce((t, h) => t + h.errors, 0);
-  const herdErrors = r.herd.reduce((t, h) => t + h.errors, 0);
-  const rssPeak = Math.max(...r.herd.flatMap((h) => h.rss.map((x) => x.hwmMb)));
-  const lagP99s = r.herd.map((h) => h.lagP99).filter((x): x is number => x !== null);
-  const lagP99 = lagP99s.length ? median(lagP99s) : NaN;
-
-  type Target = { what: string; measured: string; target: string; met: boolean; gap: string };
-  const targets: Target[] = [];
-  const ratioTarget = (what: string, value: number, goal: number) =>
-    targets.push({
-      what,
-      measured: pct(value),
-      target: `≥ ${pct(goal)}`,
-      met: value >= goal,
-      gap: value >= goal ? '' : `missed by ${((goal - value) * 100).toFixed(0)} points (${(goal / value).toFixed(1)}× short)`,
-    });
-  ratioTarget('purchase path (buying, best replica count) / ceiling', buyBest / ceiling.rps, 0.3);
-  ratioTarget('rejection path after sell-out (best) / ceiling', rejectBest / ceiling.rps, 0.5);
-  ratioTarget('status through the micro-cache / ceiling', status.rps / ceiling.rps, 0.8);
-  targets.push({
-    what: 'API requests per second behind the status storm',
-    measured: `${fmt(statusOpen.apiRps ?? NaN, 1)}/s at ${fmt(statusOpen.rps)} req/s served`,
-    target: 'a few per second',
-    met: (statusOpen.apiRps ?? Infinity) <= 5,
-    gap: (statusOpen.apiRps ?? Infinity) <= 5 ? '' : 'more than 5/s',
-  });
-  const latencyTarget = (what: string, errors: number, p99: number, goal: number) =>
-    targets.push({
-      what,
-      measured: `${errors} errors, p99 ${fmt(p99)} ms`,
-      target: `0 errors, p99 < ${fmt(goal)} ms`,
-      met: errors === 0 && p99 < goal,
-      gap:
-        errors === 0 && p99 < goal
-          ? ''
-          : [errors ? `${errors} errors` : '', p99 >= goal ? `p99 ${(p99 / goal).toFixed(1)}× the bound` : ''].filter(Boolean).join(', '),
-    });
-  latencyTarget('1,000-buyer burst (1 s)', burstErrors, burstP99, 250);
-  latencyTarget('10,000-buyer herd (1 s)', herdErrors, herdP99, 2000);
-  targets.push({
-    what: 'median at 1,000 buyers (NF-2)',
-    measured: `${fmt(herdP50At1k)} ms`,
-    target: '< 1,000 ms',
-    met: herdP50At1k < 1000,
-    gap: herdP50At1k < 1000 ? '' : `${(herdP50At1k / 1000).toFixed(1)}× the bound`,
-  });
-  targets.push({
-    what: 'Redis claim / Postgres transactional claim',
-    measured: `${(redis / pg).toFixed(1)}×`,
-    target: '≥ 10×',
-    met: redis / pg >= 10,
-    gap: redis / pg >= 10 ? '' : `${(10 / (redis / pg)).toFixed(1)}× short`,
-  });
-  targets.push({
-    what: 'API replica peak RSS under the herd',
-    measured: `${fmt(rssPeak)} MB`,
-    target: '< 150 MB',
-    met: rssPeak < 150,
-    gap: rssPeak < 150 ? '' : `${fmt(rssPeak - 150)} MB over`,
-  });
-  targets.push({
-    what: 'reconcile lag p99 during the herd',
-    measured: `${fmt(lagP99 * 1000)} ms`,
-    target: '< 1,000 ms',
-    met: lagP99 < 1,
-    gap: lagP99 < 1 ? '' : `${(lagP99).toFixed(1)} s`,
-  });
-
-  const cpuTable = (title: string, cpu: CpuSplit | null) =>
-    cpu
-      ? [
-          `| ${title} | cores |`,
-          '| --- | ---: |',
-          ...Object.entries(cpu)
-            .sort((a, b) => b[1] - a[1])
-            .filter(([, v]) => v >= 0.005)
-            .map(([role, cores]) => `| ${role} | ${cores.toFixed(2)} |`),
-          '',
-        ].join('\n')
-      : '';
-
-  const m = r.machine;
-  return {
-    run: `Measured by \`npm run bench\` (loadtest/bench.ts) in one run on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${r.minutes.toFixed(1)} minutes.
-Every figure is the **median of ${RUNS} runs** of ${SECONDS} s (spread: lowest–highest), all on the same
-machine as the whole stack *and* the load generator. Ratios compare figures from this same run.
-Regenerate with \`npm run bench\`; raw numbers land in \`.flash/bench-results/<time>/results.json\`.
-`,
-    machine: `| | |
-| --- | --- |
-| CPUs (nproc) | ${m.cpus} |
-| memory | ${m.memory} |
-| kernel | ${m.kernel} |
-| Node.js | ${m.node} |
-| nginx | ${m.nginx} |
-| Redis | ${m.redis} |
-| PostgreSQL | ${m.postgres} |
-| load generator | ${m.k6} (built from source, pinned ${K6_VERSION}); ${(m.wrk ?? '').split(' ').slice(0, 2).join(' ')} |
-| load average before / after | ${r.loadBefore.map((x) => x.toFixed(2)).join(' ')} / ${r.loadAfter.map((x) => x.toFixed(2)).join(' ')} (the machine is shared) |
-
-**The load shape** of the sections below (the capacity section above uses the herd client instead): k6, closed loop, each virtual user sending from
-its own loopback address (\`--local-ips ${BENCH_IPS}\`) and pausing ${THINK * 1000} ms between requests, so no
-address exceeds nginx's per-address purchase limit (10 r/s). The ceiling and the status endpoint get ${fmt(VUS)}
-virtual users (at most ${fmt(VUS / THINK)} req/s offered); the purchase path gets ${fmt(PURCHASE_VUS)} (at most
-${fmt(PURCHASE_VUS / THINK)} req/s offered, more than the replicas answer here).
-The rows "at 10,000 req/s offered" and the herds are open model instead: arrivals at a fixed rate, whatever
-the answers. k6 shares the 2 CPUs with everything it measures, so the "ceiling" is the ceiling *through this
-client*; wrk (one address, 256 connections, ${Math.min(SECONDS, 5)} s) shows nginx alone.
-`,
-    ceiling: `| what | req/s (median) | spread | p50 ms | p99 ms | of ceiling | answers |
-| --- | ---: | ---: | ---: | ---: | ---: | --- |
-${rows(r.ceilingK6, ceiling.rps)}
-${rows(r.ceilingWrk, ceiling.rps)}
-${rows(r.status, ceiling.rps)}
-${rows(r.statusOpen, ceiling.rps)}
-
-While k6 offered 10,000 status requests per second (open model, ${fmt(statusOpen.rps)} req/s served), **${fmt(statusOpen.apiRps ?? NaN, 1)} requests per second reached the API**
-(summed over the replicas' \`flashflow_http_requests_total\`): the one-second micro-cache with
-\`proxy_cache_lock\` and background updates lets about one request per second through, whatever the client rate.
-`,
-    purchase: `| replicas | phase | req/s (median) | spread | p50 ms | p99 ms | of ceiling | answers |
-| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |
-${r.purchase
-  .flatMap((p) =>
-    (['buy', 'reject'] as const).map((phase) => {
-      const s = summarise(p[phase]);
-      return `| ${p.replicas} | ${phase === 'buy' ? 'buying' : 'sold out'} | ${fmt(s.rps)} | ${fmt(s.rpsSpread.min)}–${fmt(s.rpsSpread.max)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${pct(s.rps / ceiling.rps)} | ${describeStatuses(s.statuses)} |`;
-    }),
-  )
-  .join('\n')}
-`,
-    claim: `${CLAIM_CONCURRENCY} claims in flight at a time from one Node process, ${Math.min(SECONDS, 5)} s per run, a new buyer per claim.
-
-| claim | claims/s (median) | spread | p50 ms | p99 ms |
-| --- | ---: | ---: | ---: | ---: |
-| Redis Lua script | ${fmt(redis)} | ${fmt(spread(r.claimRedis.map((c) => c.ops)).min)}–${fmt(spread(r.claimRedis.map((c) => c.ops)).max)} | ${fmt(median(r.claimRedis.map((c) => c.p50)), 2)} | ${fmt(median(r.claimRedis.map((c) => c.p99)), 2)} |
-${
-  r.claimRedisAcked.length
-    ? `| Redis Lua script + replica acknowledgement (WAIT, as the API now answers) | ${fmt(median(r.claimRedisAcked.map((c) => c.ops)))} | ${fmt(spread(r.claimRedisAcked.map((c) => c.ops)).min)}–${fmt(spread(r.claimRedisAcked.map((c) => c.ops)).max)} | ${fmt(median(r.claimRedisAcked.map((c) => c.p50)), 2)} | ${fmt(median(r.claimRedisAcked.map((c) => c.p99)), 2)} |\n`
-    : ''
-}| Postgres transaction | ${fmt(pg)} | ${fmt(spread(r.claimPg.map((c) => c.ops)).min)}–${fmt(spread(r.claimPg.map((c) => c.ops)).max)} | ${fmt(median(r.claimPg.map((c) => c.p50)), 2)} | ${fmt(median(r.claimPg.map((c) => c.p99)), 2)} |
-
-Redis is **${(redis / pg).toFixed(1)}×** the Postgres claim at the same concurrency.
-`,
-    herds: `| buyers in 1 s | run | arrived | p50 ms | p99 ms | errors | answers | invariants | reconcile lag p99 | peak RSS per replica (MB) |
-| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |
-${[...r.burst, ...r.herd]
-  .map(
-    (h, i) =>
-      `| ${fmt(h.buyers)} | ${(i % RUNS) + 1} | ${fmt(h.arrivals)} | ${fmt(h.p50)} | ${fmt(h.p99)} | ${h.errors} | ${h.statuses} | ${h.invariantsOk ? 'held' : '**broken**'} | ${h.lagP99 === null ? 'n/a' : `${fmt(h.lagP99 * 1000)} ms`} | ${h.rss.map((x) => fmt(x.hwmMb)).join(' / ')} |`,
-  )
-  .join('\n')}
-
-The same shape, 10,000 arrivals within one second from 10,000 addresses, against the static 200
-(nothing behind nginx) shows what the load generator and the kernel manage on their own:
-
-| run | requests answered | p50 ms | p99 ms | TCP connect p99 ms | not 200 |
-| ---: | ---: | ---: | ---: | ---: | ---: |
-${r.herdStatic.runs
-  .map((h, i) => `| ${i + 1} | ${fmt(h.requests)} | ${fmt(h.p50)} | ${fmt(h.p99)} | ${fmt(h.connectP99 ?? NaN)} | ${fmt(h.unexpected)} |`)
-  .join('\n')}
-`,
-    targets: `| target | measured | goal | verdict |
-| --- | --- | --- | --- |
-${targets.map((t) => `| ${t.what} | ${t.measured} | ${t.target} | ${t.met ? 'met' : `**missed**: ${t.gap}`} |`).join('\n')}
-`,
-    cpu: `CPU used per process group while k6 ran (cores, averaged over the run; 2.00 = the whole machine):
-
-${cpuTable('static 200 (ceiling)', r.cpuCeiling)}
-${cpuTable('status at 10,000 req/s offered', r.cpuStatus)}
-${cpuTable(`purchase, buying, ${purchase3.replicas} replicas`, r.cpuBuy)}
-${cpuTable(`purchase, sold out, ${purchase3.replicas} replicas`, r.cpuReject)}
-`,
-    profile: r.profile
-      ? `One API replica under \`node --cpu-prof\` while k6 bought through it (self time; the profile is
-\`${r.profileFile?.replace(REPO_ROOT, '')}\`, open it in Chrome DevTools or speedscope for the flame graph):
-
-| area | share of busy time |
-| --- | ---: |
-${r.profile.areas.map((a) => `| ${a.name} | ${pct(a.share)} |`).join('\n')}
-
-The replica was idle (waiting for I/O) ${pct(r.profile.idleShare)} of the profile; the shares above are of the busy time, and include
-the replica's start-up (module loading) in the first second of the profile.
-
-| hottest functions (self time) | share |
-| --- | ---: |
-${r.profile.functions.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${(f.share * 100).toFixed(1)}% |`).join('\n')}
-`
-      : 'The CPU profile could not be taken in this run.',
-  };
-}
-
-function describeStatuses(statuses: Record<string, number>): string {
-  const entries = Object.entries(statuses).sort((a, b) => b[1] - a[1]);
-  if (!entries.length) return '';
-  return entries.map(([s, n]) => `${s === '0' ? 'no answer' : s}: ${fmt(n)}`).join(', ');
-}
-
 /** `npm run bench -- --render <results.json>` rewrites docs/benchmarks.md from a run's raw results. */
 async function render(file: string): Promise<number> {
   const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
   results.herdNginxErrors ??= {};
   results.idleRss ??= [];
-  writeBenchmarkPage({ ...renderSections(results), ...(results.capacity ? { capacity: renderCapacity(results.capacity) } : {}) });
+  writeBenchmarkPage({ ...renderSections(results, SHAPE), ...(results.capacity ? { capacity: renderCapacity(results.capacity) } : {}) });
   say(`==> wrote docs/benchmarks.md from ${file}`);
   return 0;
 }
