@@ -162,7 +162,8 @@ describe('sale ensure never re-issues a unit', () => {
     const keys = saleKeys(created.id);
     await stack.redis.del(keys.sale, keys.buyers, keys.purchases);
 
-    expect((await sale('ensure')).code).toBe(0);
+    const ensured = await sale('ensure');
+    expect(ensured.code, ensured.stderr).toBe(0);
     expect((await purchase('gap.new')).status).toBe(201);
     expect([1, 2, 4]).not.toContain(await unitOf(created.id, 'gap.new'));
   });
