@@ -4,34 +4,12 @@
  * answers each panel target's query with at least one series. A renamed
  * metric, label or job leaves a panel empty and fails here.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dashboardQueries } from '../../stack/src/dashboards.js';
 import { api, connectToStack, http, purchase, reconciled, testEnv } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
-
-const DASHBOARDS = new URL('../../observability/grafana/dashboards/', import.meta.url);
-
-interface Panel {
-  title?: string;
-  targets?: { expr?: string }[];
-  panels?: Panel[];
-}
-
-function panelQueries(): { panel: string; expr: string }[] {
-  const queries: { panel: string; expr: string }[] = [];
-  const visit = (file: string, panels: Panel[] = []) => {
-    for (const panel of panels) {
-      for (const target of panel.targets ?? []) if (target.expr) queries.push({ panel: `${file} › ${panel.title}`, expr: target.expr });
-      visit(file, panel.panels);
-    }
-  };
-  for (const file of readdirSync(DASHBOARDS).filter((name) => name.endsWith('.json'))) {
-    visit(file, (JSON.parse(readFileSync(new URL(file, DASHBOARDS), 'utf8')) as { panels?: Panel[] }).panels);
-  }
-  return queries;
-}
 
 /** What Grafana substitutes before it asks Prometheus: every variable at "All", a short window. */
 const asGrafanaSends = (expr: string) =>
@@ -70,7 +48,7 @@ describe('the exporters, through the live Prometheus', () => {
 
 describe('the Grafana dashboards, against the live Prometheus', () => {
   it('have data in every panel after a short sale', { timeout: 90_000 }, async () => {
-    const queries = panelQueries();
+    const queries = dashboardQueries();
     expect(queries.length).toBeGreaterThan(20);
 
     // A sale that sells out, a few refusals, and the page polling the status.
@@ -82,7 +60,7 @@ describe('the Grafana dashboards, against the live Prometheus', () => {
     // Rates need two scrapes of the new counts (every 5 s): ask until every panel has a series, or 45 s pass.
     const emptyPanels = async () => {
       const empty: string[] = [];
-      for (const { panel, expr } of queries) if ((await query(asGrafanaSends(expr))).length === 0) empty.push(`${panel}: ${expr}`);
+      for (const { where, expr } of queries) if ((await query(asGrafanaSends(expr))).length === 0) empty.push(`${where}: ${expr}`);
       return empty;
     };
     const givingUpAt = Date.now() + 45_000;

@@ -4,29 +4,13 @@
  * reconciler export (or Prometheus's own `up`, or redis_exporter's
  * `redis_*`). Renaming a metric in code without its queries fails here.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createApiMetrics, createReconcilerMetrics } from '../../api/src/platform/metrics.js';
+import { dashboardQueries } from './dashboards.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-const DASHBOARDS = 'observability/grafana/dashboards';
-
-/** Every `expr` of every panel target, with where it comes from. */
-function panelQueries(): { where: string; expr: string }[] {
-  type Panel = { title?: string; targets?: { expr?: string }[]; panels?: Panel[] };
-  const queries: { where: string; expr: string }[] = [];
-  const visit = (file: string, panels: Panel[] = []) => {
-    for (const panel of panels) {
-      for (const target of panel.targets ?? []) if (target.expr) queries.push({ where: `${file} › ${panel.title}`, expr: target.expr });
-      visit(file, panel.panels);
-    }
-  };
-  for (const file of readdirSync(new URL(`../../${DASHBOARDS}`, import.meta.url)).filter((f) => f.endsWith('.json'))) {
-    visit(file, (JSON.parse(read(`${DASHBOARDS}/${file}`)) as { panels?: Panel[] }).panels);
-  }
-  return queries;
-}
 
 function alertQueries(): { where: string; expr: string }[] {
   const rules = parseYaml(read('observability/prometheus/alerts.yml')) as { groups: { rules: { alert: string; expr: string }[] }[] };
@@ -49,10 +33,10 @@ const metricNames = (expr: string) =>
   [...expr.replace(/\$__\w+/g, '1m').matchAll(/\b((?:flashflow|nodejs|process|redis)_[a-z0-9_]+|up)\b(?=\s*(?:\{|\[|\)|$|\s*[<>=!]))/g)].map((m) => m[1]!);
 
 describe('the dashboards and the alerts', () => {
-  const queries = [...panelQueries(), ...alertQueries()];
+  const queries = [...dashboardQueries(), ...alertQueries()];
 
   it('find queries to check', () => {
-    expect(panelQueries().length).toBeGreaterThan(20);
+    expect(dashboardQueries().length).toBeGreaterThan(20);
     expect(alertQueries().length).toBeGreaterThanOrEqual(10);
   });
 
