@@ -4,9 +4,11 @@
  * with Retry-After, and the retry returns the original purchase, never a
  * second unit (ADR 0002).
  */
+import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { RedisNodeAddress } from '../../stack/src/redis-topology.js';
 import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { adminNode, api, connectToStack, http, purchase, servicePid, untilClusterInSync, shardOf, waitFor, type HttpAnswer } from './support.js';
+import { adminNode, api, connectToStack, http, purchase, servicePid, untilClusterInSync, untilRestarted, shardOf, waitFor, type HttpAnswer } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -27,6 +29,18 @@ async function withReplicaStopped<T>(saleId: string, body: () => Promise<T>): Pr
   } finally {
     process.kill(pid, 'SIGCONT');
     await untilClusterInSync();
+  }
+}
+
+/** Runs `read` on one node, as the admin, once it has loaded its data (ioredis's ready check waits out the loading). */
+async function onNode<T>(address: RedisNodeAddress, read: (node: Redis) => Promise<T>): Promise<T> {
+  const node = adminNode(address);
+  node.on('error', () => undefined);
+  try {
+    await node.connect();
+    return await read(node);
+  } finally {
+    node.disconnect();
   }
 }
 
@@ -72,6 +86,27 @@ describe('a confirmed purchase and the Redis replicas', () => {
     expect((await lookup('unacknowledged.buyer')).json().data).toMatchObject({ purchased: true, purchaseId: original });
     expect((await stack.store.snapshot(sale.id))?.remaining).toBe(4);
     expect(await stack.redis.hlen(keys.buyers)).toBe(1);
+  });
+
+  it('survives its primary crashing and restarting from its own AOF while the replica is down', async () => {
+    // The purchase script's writes reach the AOF as one MULTI/EXEC; Redis 7.0
+    // replays that EXEC as the default user (redis/redis#14541), so this
+    // fails whenever the ACL file takes the default user's rights away.
+    const sale = await stack.createSale({ stock: 5 });
+    const keys = saleKeys(sale.id);
+    const answer = await purchase('aof.replayed.buyer');
+    expect(answer.status, answer.body).toBe(201);
+    const { primary } = await shardOf(keys.sale);
+    await withReplicaStopped(sale.id, async () => {
+      const crashed = servicePid(`redis-${primary.port}`);
+      process.kill(crashed, 'SIGKILL');
+      // Restarted by the supervisor, from its AOF alone: the stopped replica can neither be promoted nor resync it.
+      await untilRestarted(`redis-${primary.port}`, crashed);
+      const clusterState = (node: Redis) => node.cluster('INFO') as Promise<string>;
+      await waitFor(() => onNode(primary, clusterState).then((info) => /cluster_state:ok/.test(info), () => null), 15_000, 'the restarted primary to rejoin its cluster');
+      const restored = await onNode(primary, (node) => Promise.all([node.hget(keys.buyers, 'aof.replayed.buyer'), node.hget(keys.sale, 'remaining')]));
+      expect(restored, 'the buyer and the stock after the replay').toEqual([expect.stringContaining(answer.json().data.purchaseId), '4']);
+    });
   });
 
   it('is refused by a primary whose replica has been silent past min-replicas-max-lag, so nothing is written', async () => {

@@ -3,7 +3,7 @@
  * started, a way to create sales, and HTTP from many loopback addresses,
  * so per-address limits meet traffic as real shoppers make it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -112,6 +112,12 @@ export function http(
 /** The pid of one of the stack's processes, from the supervisor's pid file ("<pid> <stop signal>"). */
 export function servicePid(name: string): number {
   return Number(readFileSync(join(testEnv.FLASH_STATE_DIR, 'pids', `${name}.pid`), 'utf8').split(' ')[0]);
+}
+
+/** Waits until the supervisor has started `name` again after `pid` died (its pid file is gone while it is down). */
+export async function untilRestarted(name: string, pid: number, timeoutMs = 15_000): Promise<number> {
+  const pidFile = join(testEnv.FLASH_STATE_DIR, 'pids', `${name}.pid`);
+  return waitFor(async () => existsSync(pidFile) && servicePid(name) !== pid && servicePid(name), timeoutMs, `the supervisor to restart ${name}`);
 }
 
 export const api = (path: string) => `${testEnv.FLASH_BASE_URL}/api/v1${path}`;
