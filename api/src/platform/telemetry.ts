@@ -24,7 +24,11 @@ if (process.env.OTEL_SDK_DISABLED !== 'true') {
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
   const sdk = new NodeSDK({
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/metrics' }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => req.url === '/metrics',
+        // nginx's request id (its access log's requestId), so one purchase is found from the edge to Postgres.
+        headersToSpanAttributes: { server: { requestHeaders: ['x-request-id'] } },
+      }),
       new IORedisInstrumentation(),
       new PgInstrumentation(),
     ],

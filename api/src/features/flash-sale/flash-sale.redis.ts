@@ -1,6 +1,7 @@
 /** The Redis side of a sale: the live decision state, read and claimed through Lua. */
 import { createHash } from 'node:crypto';
 import type { Cluster } from 'ioredis';
+import { sampledTraceParent } from '../../platform/trace-context.js';
 import {
   CURRENT_SALE_KEY,
   formatBuyerRecord,
@@ -144,6 +145,7 @@ export function createRedisSaleStore(
           purchaseId,
           attemptLimit.attempts,
           attemptLimit.windowMs,
+          sampledTraceParent(),
         ),
       );
       // Both name a purchase the shopper will be told is theirs. A replayed

@@ -13,6 +13,8 @@
     ARGV[2]  purchase id (UUID) to use if the purchase is confirmed
     ARGV[3]  attempts allowed per buyer per window
     ARGV[4]  window length in milliseconds
+    ARGV[5]  the purchase's trace (W3C traceparent) if it is sampled, else '':
+             carried in the stream entry so the reconciler continues the trace
 
   Returns, as an array whose first element names the outcome:
     {'CONFIRMED', purchaseId, purchasedAtMs, unit}
@@ -75,6 +77,11 @@ end
 local unit = tonumber(sale[3]) - remaining + 1
 redis.call('HSET', KEYS[1], 'remaining', remaining - 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. now_text .. '|' .. unit)
-redis.call('XADD', KEYS[3], '*',
-  'purchase_id', ARGV[2], 'user_id', ARGV[1], 'unit', unit, 'purchased_at_ms', now_text)
+if ARGV[5] == '' then
+  redis.call('XADD', KEYS[3], '*',
+    'purchase_id', ARGV[2], 'user_id', ARGV[1], 'unit', unit, 'purchased_at_ms', now_text)
+else
+  redis.call('XADD', KEYS[3], '*',
+    'purchase_id', ARGV[2], 'user_id', ARGV[1], 'unit', unit, 'purchased_at_ms', now_text, 'traceparent', ARGV[5])
+end
 return {'CONFIRMED', ARGV[2], now_text, unit}

@@ -10,6 +10,15 @@ describe('reading a stream entry', () => {
     expect(entry).toEqual({ entryId: '1-0', purchase: { purchaseId: id, userId: 'ann', unit: 3, purchasedAtMs: 1700000000000 } });
   });
 
+  it('reads the trace a sampled purchase carries, and persists a purchase whose trace is unreadable', () => {
+    const fields = ['purchase_id', id, 'user_id', 'ann', 'unit', '3', 'purchased_at_ms', '1700000000000'];
+    const traceParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect(readEntry(['1-0', [...fields, 'traceparent', traceParent]])).toMatchObject({ traceParent, purchase: { unit: 3 } });
+    const unreadable = readEntry(['1-0', [...fields, 'traceparent', 'not-a-trace']]);
+    expect(unreadable).toMatchObject({ purchase: { unit: 3 } });
+    expect(unreadable).not.toHaveProperty('traceParent');
+  });
+
   it.each([
     ['a missing field', ['purchase_id', id, 'user_id', 'ann', 'unit', '3']],
     ['a purchase id that is no UUID', ['purchase_id', 'nope', 'user_id', 'ann', 'unit', '3', 'purchased_at_ms', '1']],

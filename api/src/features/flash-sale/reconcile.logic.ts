@@ -14,10 +14,12 @@ export interface PersistablePurchase {
 export type StreamEntry = [id: string, fields: string[]];
 
 export type ReadEntry =
-  | { entryId: string; purchase: PersistablePurchase }
+  /** traceParent: the purchase's trace (W3C traceparent), when it was sampled. */
+  | { entryId: string; purchase: PersistablePurchase; traceParent?: string }
   | { entryId: string; malformed: Record<string, string> };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** Reads an entry purchase.lua wrote; anything else (a missing or bad field) is malformed. */
 export function readEntry([entryId, fields]: StreamEntry): ReadEntry {
@@ -34,7 +36,11 @@ export function readEntry([entryId, fields]: StreamEntry): ReadEntry {
   ) {
     return { entryId, malformed: values };
   }
-  return { entryId, purchase: { purchaseId, userId, unit, purchasedAtMs } };
+  const purchase = { purchaseId, userId, unit, purchasedAtMs };
+  // A trace is a diagnostic: one that cannot be read is dropped, never the purchase.
+  return values.traceparent !== undefined && TRACEPARENT.test(values.traceparent)
+    ? { entryId, purchase, traceParent: values.traceparent }
+    : { entryId, purchase };
 }
 
 export type ConflictReason = 'buyer_already_has_purchase' | 'unit_already_sold' | 'malformed_entry';

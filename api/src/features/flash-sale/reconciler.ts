@@ -19,6 +19,7 @@ import type { ReconcilerMetrics } from '../../platform/metrics.js';
 import { CURRENT_SALE_KEY, saleKeys } from './flash-sale.logic.js';
 import type { PgSaleRepository, StoredSale } from './flash-sale.pg.js';
 import type { RedisSaleStore } from './flash-sale.redis.js';
+import { inContinuedTraces } from '../../platform/trace-context.js';
 import type { DurabilityCheck } from './purchase-durability.js';
 import { readEntry, type PersistablePurchase, type StreamEntry } from './reconcile.logic.js';
 
@@ -148,16 +149,33 @@ export function createReconciler(options: ReconcilerOptions) {
 
     const purchases: PersistablePurchase[] = [];
     const purchaseEntryIds: string[] = [];
+    const traceParents: string[] = [];
     const malformed: { entryId: string; fields: Record<string, string> }[] = [];
     for (const entry of entries) {
       const read = readEntry(entry);
       if ('purchase' in read) {
         purchases.push(read.purchase);
         purchaseEntryIds.push(read.entryId);
+        if (read.traceParent) traceParents.push(read.traceParent);
       } else malformed.push({ entryId: read.entryId, fields: read.malformed });
     }
-    const { inserted, conflicts } = await repository.persistPurchases(sale.id, purchases, purchaseEntryIds);
-    const malformedRecorded = await repository.recordMalformedEntries(sale.id, malformed);
+    const attributes = { 'flashflow.sale_id': sale.id, 'messaging.batch.message_count': entries.length };
+    return inContinuedTraces('flashflow.reconcile persist', traceParents, attributes, () =>
+      persist(sale.id, streamKey, entries, purchases, purchaseEntryIds, malformed),
+    );
+  }
+
+  /** Writes one durable batch to Postgres, then acknowledges and trims it. Returns the entries handled. */
+  async function persist(
+    saleId: string,
+    streamKey: string,
+    entries: StreamEntry[],
+    purchases: PersistablePurchase[],
+    purchaseEntryIds: string[],
+    malformed: { entryId: string; fields: Record<string, string> }[],
+  ): Promise<number> {
+    const { inserted, conflicts } = await repository.persistPurchases(saleId, purchases, purchaseEntryIds);
+    const malformedRecorded = await repository.recordMalformedEntries(saleId, malformed);
     await redis.xack(streamKey, RECONCILER_GROUP, ...entries.map(([id]) => id));
     await redis.flashTrimPersisted(streamKey, RECONCILER_GROUP);
 
@@ -166,9 +184,10 @@ export function createReconciler(options: ReconcilerOptions) {
     metrics.persisted.inc(inserted);
     for (const conflict of conflicts) metrics.conflicts.inc({ reason: conflict.reason });
     if (malformedRecorded > 0) metrics.conflicts.inc({ reason: 'malformed_entry' }, malformedRecorded);
+    logger.debug({ saleId, inserted, entries: entries.length }, 'purchases persisted');
     if (conflicts.length > 0 || malformedRecorded > 0) {
       logger.error(
-        { saleId: sale.id, conflicts: conflicts.map((c) => ({ ...c.purchase, reason: c.reason, with: c.conflictingPurchaseId })), malformed },
+        { saleId, conflicts: conflicts.map((c) => ({ ...c.purchase, reason: c.reason, with: c.conflictingPurchaseId })), malformed },
         'purchases collide with different ones already in Postgres: recorded in purchase_conflicts',
       );
     }

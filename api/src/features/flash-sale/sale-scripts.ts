@@ -10,7 +10,7 @@ import { createRedis } from '../../platform/redis.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** purchase.lua: KEYS sale, buyers, purchases, attempts, closed; ARGV userId, purchaseId, attempt limit, window ms. */
+    /** purchase.lua: KEYS sale, buyers, purchases, attempts, closed; ARGV userId, purchaseId, attempt limit, window ms, traceparent or ''. */
     flashPurchase(
       saleKey: string,
       buyersKey: string,
@@ -21,6 +21,7 @@ declare module 'ioredis' {
       purchaseId: string,
       attemptLimit: number,
       attemptWindowMs: number,
+      traceParent: string,
     ): Result<unknown, Context>;
     /** status.lua: KEYS sale, closed. */
     flashStatus(saleKey: string, closedKey: string): Result<unknown, Context>;
