@@ -5,19 +5,14 @@
  * metric, label or job leaves a panel empty and fails here.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { dashboardQueries } from '../../stack/src/dashboards.js';
+import { dashboardQueries, withGrafanaVariables } from '../../stack/src/dashboards.js';
 import { api, connectToStack, http, purchase, reconciled, testEnv } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
 
 /** What Grafana substitutes before it asks Prometheus: every variable at "All", a short window. */
-const asGrafanaSends = (expr: string) =>
-  expr
-    .replaceAll('$__rate_interval', '1m')
-    .replaceAll('$__range', '5m')
-    .replaceAll('$instance', '.*')
-    .replaceAll('$route', '.*');
+const asGrafanaSends = (expr: string) => withGrafanaVariables(expr, { rateInterval: '1m', range: '5m' });
 
 async function query(expr: string): Promise<unknown[]> {
   const url = new URL('/api/v1/query', testEnv.FLASH_PROMETHEUS_URL);

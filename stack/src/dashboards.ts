@@ -5,15 +5,33 @@ const DASHBOARDS = new URL('../../observability/grafana/dashboards/', import.met
 
 interface Panel {
   title?: string;
-  targets?: { expr?: string }[];
+  type?: string;
+  targets?: { expr?: string; legendFormat?: string }[];
   panels?: Panel[];
 }
 
-export function dashboardQueries(): { where: string; expr: string }[] {
-  const queries: { where: string; expr: string }[] = [];
+export interface DashboardQuery {
+  /** `<file> › <panel title>`, for messages. */
+  where: string;
+  file: string;
+  panel: string;
+  /** Grafana's panel type: timeseries, stat, … */
+  type: string;
+  expr: string;
+  /** The series' name template (`{{label}}`), if the panel sets one. */
+  legend: string | undefined;
+}
+
+export function dashboardQueries(): DashboardQuery[] {
+  const queries: DashboardQuery[] = [];
   const visit = (file: string, panels: Panel[] = []) => {
     for (const panel of panels) {
-      for (const target of panel.targets ?? []) if (target.expr) queries.push({ where: `${file} › ${panel.title}`, expr: target.expr });
+      const title = panel.title ?? '';
+      for (const target of panel.targets ?? []) {
+        if (target.expr) {
+          queries.push({ where: `${file} › ${title}`, file, panel: title, type: panel.type ?? '', expr: target.expr, legend: target.legendFormat });
+        }
+      }
       visit(file, panel.panels);
     }
   };
@@ -21,4 +39,13 @@ export function dashboardQueries(): { where: string; expr: string }[] {
     visit(file, (JSON.parse(readFileSync(new URL(file, DASHBOARDS), 'utf8')) as { panels?: Panel[] }).panels);
   }
   return queries;
+}
+
+/** A panel's query as Grafana sends it: its variables filled in (every route and instance). */
+export function withGrafanaVariables(expr: string, { rateInterval, range }: { rateInterval: string; range: string }): string {
+  return expr
+    .replaceAll('$__rate_interval', rateInterval)
+    .replaceAll('$__range', range)
+    .replaceAll('$instance', '.*')
+    .replaceAll('$route', '.*');
 }
