@@ -1,30 +1,34 @@
 /**
- * npm run loadtest [-- --smoke] [ramp spike duplicate-user herd status-storm]
+ * npm run loadtest [-- --smoke] [--instances N] [ramp spike duplicate-user herd status-storm]
  *
  * The whole load suite on a dedicated stack (loadtest/stacks.ts): for each
  * scenario a new sale from the operator command, k6 from many loopback
  * addresses, the reconciler drained, the invariants checked against Postgres
  * and Redis, and the T-10 report printed. Exits non-zero if any threshold or
  * invariant broke. Results: .flash/loadtest/<run>/<scenario>/.
+ *
+ * --instances N splits each scenario over N k6 processes (execution segments,
+ * harness.ts runSplitK6); their results make one report, and the stores are
+ * checked once, after all of them. Bad arguments: a sentence and exit code 2.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../stack/src/config.js';
+import { parseLoadtestArgs } from './args.js';
 import { runScenario, stopK6Runs, type ScenarioResult } from './harness.js';
 import { ensureK6 } from './k6.js';
 import { LOAD_STACK_ENV, buildIfNeeded, say, targetFor, withStack } from './stacks.js';
-import { SCENARIO_NAMES, scenarioPlans, type ScenarioName } from './suite.js';
+import { scenarioPlans } from './suite.js';
 
 async function main(argv: string[]): Promise<number> {
-  const smoke = argv.includes('--smoke');
-  const names = argv.filter((a) => !a.startsWith('--'));
-  const unknown = names.filter((n) => !SCENARIO_NAMES.includes(n as ScenarioName));
-  if (unknown.length) {
-    say(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIO_NAMES.join(', ')}`);
+  const parsed = parseLoadtestArgs(argv);
+  if (!parsed.ok) {
+    for (const error of parsed.errors) process.stderr.write(`${error}\n`);
     return 2;
   }
-  const plans = scenarioPlans(smoke ? 'smoke' : 'full', names.length ? (names as ScenarioName[]) : SCENARIO_NAMES);
+  const { smoke, instances, scenarios } = parsed.args;
+  const plans = scenarioPlans(smoke ? 'smoke' : 'full', scenarios);
 
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = join(REPO_ROOT, '.flash/loadtest', runId);
@@ -38,9 +42,9 @@ async function main(argv: string[]): Promise<number> {
     async (config) => {
       const target = targetFor(config, outDir, `${hostname()}-${process.pid}`, true);
       for (const plan of plans) {
-        say(`\n==> ${plan.name}: ${plan.title}`);
+        say(`\n==> ${plan.name}: ${plan.title}${instances > 1 ? ` (over ${instances} k6 instances)` : ''}`);
         try {
-          const result = await runScenario(target, plan, say);
+          const result = await runScenario(target, plan, say, { instances });
           results.push(result);
           say('');
           say(result.report);
@@ -56,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
 
   const failed = results.filter((r) => !r.ok);
   const lines = [
-    `\n==> load suite (${smoke ? 'smoke' : 'full'} size): ${results.length - failed.length} of ${results.length} scenarios kept every promise`,
+    `\n==> load suite (${smoke ? 'smoke' : 'full'} size${instances > 1 ? `, ${instances} k6 instances each` : ''}): ${results.length - failed.length} of ${results.length} scenarios kept every promise`,
     ...results.map((r) => `  ${r.ok ? '✓' : '✗'} ${r.plan.name}`),
     `  reports: ${outDir}`,
   ];

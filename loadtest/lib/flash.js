@@ -10,6 +10,7 @@
  *   K6_INSTANCE  prefix that keeps buyer ids unique when several k6 instances run one scenario
  *                (default: a random one drawn by each instance's setup())
  *   SUMMARY_DIR  where handleSummary writes <scenario>.summary.json and .summary.html
+ *   SUMMARY_STDOUT  false: no text summary on stdout (one k6 of several: the runner prints their merged report)
  *
  * Every purchase answer is logged as one JSON line (console.log; the runner
  * sends it to a file with --console-output and --log-format json), so the
@@ -245,7 +246,7 @@ export function summaries(scenario) {
     return {
       [`${dir}/${scenario}.summary.json`]: JSON.stringify(data, null, 2),
       [`${dir}/${scenario}.summary.html`]: htmlReport(scenario, data),
-      stdout: textSummary(scenario, data),
+      ...(__ENV.SUMMARY_STDOUT === 'false' ? {} : { stdout: textSummary(scenario, data) }),
     };
   };
 }
