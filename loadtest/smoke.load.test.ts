@@ -1,9 +1,10 @@
 /**
  * A short run of each k6 scenario against the test stack, each followed by
  * the invariant checks against the stores (T-7…T-10, NF-1, NF-7, NF-8 at
- * smoke size; `npm run loadtest` runs them at full size).
+ * smoke size; `npm run loadtest` runs them at full size), and the herd once
+ * more split over two k6 processes (`npm run loadtest -- --instances 2`).
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { REPO_ROOT } from '../stack/src/config.js';
@@ -52,4 +53,22 @@ describe('load smoke: each scenario, small, then the invariants', () => {
       expect(result.k6ExitCode, result.report).toBe(0);
     });
   }
+
+  it('herd over 2 k6 instances (execution segments): sells exactly its stock, one report over both', async () => {
+    const plan = scenarioPlans('smoke', ['herd'])[0]!;
+    const result = await runScenario({ ...target, outDir: join(target.outDir, 'instances-2') }, plan, log, { instances: 2 });
+    console.log(result.report);
+    expect(result.verdict.checks.filter((c) => !c.ok).map((c) => c.text), result.report).toEqual([]);
+    expect(result.failedThresholds, result.report).toEqual([]);
+    expect(result.k6ExitCode, result.report).toBe(0);
+    expect(result.split?.segments).toEqual(['0:1/2', '1/2:1']);
+    expect(result.split?.exitCodes).toEqual([0, 0]);
+    // Exactly its stock: the herd outnumbers the units, and the stores were checked once, after both.
+    expect(result.verdict.facts.confirmed, result.report).toBe(plan.stock);
+    expect(result.verdict.facts.redisRemaining).toBe(0);
+    // One summary of both processes: every arrival of either is one purchase attempt, and one report.
+    expect(result.summary?.metrics.iterations?.values.count).toBe(result.attempts);
+    expect(result.summary?.metrics['http_req_duration{name:purchase}']?.values['p(99)']).toBeGreaterThan(0);
+    expect(result.report.match(/^T-10 report:/gm)).toHaveLength(1);
+  });
 });
