@@ -2,14 +2,17 @@
  * A short run of each k6 scenario against the test stack, each followed by
  * the invariant checks against the stores (T-7…T-10, NF-1, NF-7, NF-8 at
  * smoke size; `npm run loadtest` runs them at full size), and the herd once
- * more split over two k6 processes (`npm run loadtest -- --instances 2`).
+ * more split over two k6 processes (`npm run loadtest -- --instances 2`),
+ * with the pictures of its key series drawn from the stack's Prometheus.
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { REPO_ROOT } from '../stack/src/config.js';
 import { runScenario, type LoadTarget } from './harness.js';
 import { ensureK6 } from './k6.js';
+import { untilScrapedAfter, writeRunPictures } from './report/pictures.js';
 import { scenarioPlans } from './suite.js';
 
 const env = z
@@ -22,6 +25,7 @@ const env = z
     REDIS_PASSWORD: z.string(),
     DATABASE_URL: z.string(),
     RECONCILER_PORT: z.coerce.number().int().optional(),
+    FLASH_PROMETHEUS_URL: z.url(),
   })
   .parse(process.env);
 
@@ -54,8 +58,11 @@ describe('load smoke: each scenario, small, then the invariants', () => {
     });
   }
 
-  it('herd over 2 k6 instances (execution segments): sells exactly its stock, one report over both', async () => {
+  it('herd over 2 k6 instances (execution segments): sells exactly its stock, one report over both, and its pictures', async () => {
     const plan = scenarioPlans('smoke', ['herd'])[0]!;
+    // A scrape from just before the herd, so its rates have a sample to start from.
+    expect(await untilScrapedAfter(env.FLASH_PROMETHEUS_URL, Date.now()), 'Prometheus scrapes the API replicas').toBe(true);
+    const startedMs = Date.now();
     const result = await runScenario({ ...target, outDir: join(target.outDir, 'instances-2') }, plan, log, { instances: 2 });
     console.log(result.report);
     expect(result.verdict.checks.filter((c) => !c.ok).map((c) => c.text), result.report).toEqual([]);
@@ -70,5 +77,14 @@ describe('load smoke: each scenario, small, then the invariants', () => {
     expect(result.summary?.metrics.iterations?.values.count).toBe(result.attempts);
     expect(result.summary?.metrics['http_req_duration{name:purchase}']?.values['p(99)']).toBeGreaterThan(0);
     expect(result.report.match(/^T-10 report:/gm)).toHaveLength(1);
+
+    // The pictures, from the stack's Prometheus: the herd's outcomes are on the chart, and the PNG is one.
+    const run = { prometheusUrl: env.FLASH_PROMETHEUS_URL, startedMs, endedMs: Date.now() };
+    const pictures = await writeRunPictures(result.resultDir, plan.name, run, plan.title, result.report);
+    const outcomes = pictures.charts.find((chart) => chart.title === 'Purchase outcomes / s by reason')!;
+    const peak = (name: string) => Math.max(0, ...(outcomes.series.find((series) => series.name === name)?.points ?? []).map(([, v]) => v).filter(Number.isFinite));
+    expect({ confirmed: peak('confirmed') > 0, sold_out: peak('sold_out') > 0 }, 'the herd’s 201s and 409s are on the chart').toEqual({ confirmed: true, sold_out: true });
+    expect(readFileSync(pictures.png).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(readFileSync(pictures.html, 'utf8')).toContain('<svg');
   });
 });

@@ -20,7 +20,12 @@ export const LOAD_STACK_ENV = {
   REDIS_BASE_PORT: '7201',
   PG_PORT: '25433',
   RECONCILER_PORT: '29464',
-  PROMETHEUS: 'false',
+  // The run's pictures are drawn from its Prometheus (report/pictures.ts).
+  PROMETHEUS: 'true',
+  PROMETHEUS_PORT: '29090',
+  REDIS_EXPORTER_PORT: '29121',
+  POSTGRES_EXPORTER_PORT: '29187',
+  NGINX_EXPORTER_PORT: '29113',
   DEMO_SALE: 'false',
   LOG_LEVEL: 'warn',
 };

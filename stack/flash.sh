@@ -13,16 +13,19 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server redis-tools)
 command -v nginx >/dev/null || missing+=(nginx-light)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
-# The shop and the test run start Prometheus (the tests ask it for every dashboard
-# query, and promtool, which comes with it, tests the alert rules).
-if { [ "$command" = start ] || [ "$command" = test ]; } && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
+# The shop, the test run and the load suite start Prometheus (the tests ask it for
+# every dashboard query, promtool, which comes with it, tests the alert rules, and
+# a load run's pictures are drawn from it).
+case "$command" in start | test | loadtest) with_prometheus=true ;; *) with_prometheus=false ;; esac
+if $with_prometheus && ! command -v prometheus >/dev/null; then missing+=(prometheus); fi
 for exporter in prometheus-redis-exporter prometheus-postgres-exporter prometheus-nginx-exporter; do
-  if { [ "$command" = start ] || [ "$command" = test ]; } && ! command -v "$exporter" >/dev/null; then missing+=("$exporter"); fi
+  if $with_prometheus && ! command -v "$exporter" >/dev/null; then missing+=("$exporter"); fi
 done
 if [ "$command" = bench ] && ! command -v wrk >/dev/null; then missing+=(wrk); fi
 # The benchmarks' load client (loadtest/herd/herd.c) is built on first use; the test run checks it.
 if { [ "$command" = test ] || [ "$command" = bench ]; } && ! command -v cc >/dev/null; then missing+=(gcc libc6-dev); fi
-if [ "$command" = test ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+# The end-to-end tests drive it; the load suite renders its pictures with it.
+if { [ "$command" = test ] || [ "$command" = loadtest ]; } && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 # The fault suite (and its short version in the test run) cuts Redis nodes apart with nftables.
 if { [ "$command" = test ] || [ "$command" = chaos ]; } && ! command -v nft >/dev/null; then missing+=(nftables); fi
 if [ "${#missing[@]}" -gt 0 ]; then

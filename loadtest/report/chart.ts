@@ -14,12 +14,17 @@ export interface ChartSpec {
   /** How a value on the y axis is written: '/s', 'ms', 'units'. */
   unit: 'per-second' | 'seconds' | 'count';
   series: Series[];
+  /** The time axis, in unix seconds; by default the span of the points. Charts of one run share it. */
+  range?: { from: number; to: number };
   width?: number;
   height?: number;
 }
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
-const MARGIN = { top: 28, right: 16, bottom: 28, left: 64 };
+const MARGIN = { right: 16, bottom: 28, left: 64 };
+const LEGEND_LINE = 14;
+/** About how wide a legend entry is: sans-serif at 11 px. */
+const legendWidth = (name: string) => 18 + name.length * 6.2;
 
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -42,8 +47,23 @@ export function formatValue(value: number, unit: ChartSpec['unit']): string {
 }
 
 /** The chart; a chart with no data at all says so instead of drawing empty axes. */
-export function lineChart({ title, unit, series, width = 560, height = 240 }: ChartSpec): string {
-  const plot = { width: width - MARGIN.left - MARGIN.right, height: height - MARGIN.top - MARGIN.bottom };
+/** Legend entries laid out in lines under the title, wrapping at the chart's width. */
+function legendLayout(names: string[], width: number): { name: string; x: number; line: number }[] {
+  const placed: { name: string; x: number; line: number }[] = [];
+  let x = MARGIN.left;
+  let line = 0;
+  for (const name of names) {
+    if (x > MARGIN.left && x + legendWidth(name) > width - MARGIN.right) [x, line] = [MARGIN.left, line + 1];
+    placed.push({ name, x, line });
+    x += legendWidth(name);
+  }
+  return placed;
+}
+
+export function lineChart({ title, unit, series, range, width = 560, height = 240 }: ChartSpec): string {
+  const legend = legendLayout(series.map((s) => s.name), width);
+  const top = 24 + (legend.length ? (legend.at(-1)!.line + 1) * LEGEND_LINE : 0);
+  const plot = { width: width - MARGIN.left - MARGIN.right, height: height - top - MARGIN.bottom };
   const points = series.flatMap((s) => s.points.filter(([, v]) => Number.isFinite(v)));
   const header = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}" font-family="sans-serif" font-size="11">`;
   const titleText = `<text x="${MARGIN.left}" y="16" font-size="13" font-weight="bold">${escapeXml(title)}</text>`;
@@ -51,11 +71,11 @@ export function lineChart({ title, unit, series, width = 560, height = 240 }: Ch
     return `${header}${titleText}<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#6b7280">no data in this run</text></svg>`;
   }
   const times = points.map(([t]) => t);
-  const [from, to] = [Math.min(...times), Math.max(...times)];
+  const { from, to } = range ?? { from: Math.min(...times), to: Math.max(...times) };
   const ticks = niceTicks(Math.max(...points.map(([, v]) => v)));
-  const top = ticks.at(-1)!;
+  const highest = ticks.at(-1)!;
   const x = (t: number) => MARGIN.left + (to === from ? plot.width / 2 : ((t - from) / (to - from)) * plot.width);
-  const y = (v: number) => MARGIN.top + plot.height - (v / top) * plot.height;
+  const y = (v: number) => top + plot.height - (v / highest) * plot.height;
 
   const grid = ticks
     .map((tick) => `<line x1="${MARGIN.left}" x2="${MARGIN.left + plot.width}" y1="${y(tick)}" y2="${y(tick)}" stroke="#e5e7eb"/>` +
@@ -84,10 +104,10 @@ export function lineChart({ title, unit, series, width = 560, height = 240 }: Ch
         .join('');
     })
     .join('');
-  const legend = series
-    .map((s, index) => `<tspan fill="${PALETTE[index % PALETTE.length]}" dx="${index ? 12 : 0}">■ ${escapeXml(s.name)}</tspan>`)
+  const legendText = legend
+    .map(({ name, x: at, line }, index) => `<text x="${at}" y="${34 + line * LEGEND_LINE}" fill="${PALETTE[index % PALETTE.length]}">■ ${escapeXml(name)}</text>`)
     .join('');
-  const axes = `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plot.height}" stroke="#9ca3af"/>` +
-    `<line x1="${MARGIN.left}" x2="${MARGIN.left + plot.width}" y1="${MARGIN.top + plot.height}" y2="${MARGIN.top + plot.height}" stroke="#9ca3af"/>`;
-  return `${header}${titleText}<text x="${width - MARGIN.right}" y="16" text-anchor="end">${legend}</text>${grid}${axes}${lines}${elapsed}</svg>`;
+  const axes = `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${top}" y2="${top + plot.height}" stroke="#9ca3af"/>` +
+    `<line x1="${MARGIN.left}" x2="${MARGIN.left + plot.width}" y1="${top + plot.height}" y2="${top + plot.height}" stroke="#9ca3af"/>`;
+  return `${header}${titleText}${legendText}${grid}${axes}${lines}${elapsed}</svg>`;
 }

@@ -1,7 +1,7 @@
 /**
- * The pictures a load run leaves: report.html (the run's T-10 summary and its
- * key series as charts) and key-series.png (the same charts, rendered by
- * Debian's Chromium). The series are the Grafana panels' own queries
+ * The pictures a load run leaves beside k6's own HTML report: a page with the
+ * run's T-10 summary and its key series as charts (<scenario>.key-series.html)
+ * and the same charts as a PNG, rendered by Debian's Chromium. The series are the Grafana panels' own queries
  * (stack/src/dashboards.ts), asked of the run's Prometheus over the run's
  * window, so the pictures show what an SRE's dashboard would have shown.
  */
@@ -72,7 +72,7 @@ export async function keySeries(window: RunWindow): Promise<ChartSpec[]> {
         series.push({ name: legendName(legend, metric), points: values.map(([t, v]) => [t, Number(v)]) });
       }
     }
-    charts.push({ title: panel, unit, series });
+    charts.push({ title: panel, unit, series, range: { from: window.fromMs / 1000, to: window.toMs / 1000 } });
   }
   return charts;
 }
@@ -99,11 +99,46 @@ export function reportHtml({ title, summary, charts }: ReportInput): string {
   ].join('\n');
 }
 
-/** Writes report.html and key-series.png into `outDir`; returns their paths. */
-export async function writeRunPictures(outDir: string, input: ReportInput): Promise<{ html: string; png: string }> {
-  const html = join(outDir, 'report.html');
-  const png = join(outDir, 'key-series.png');
-  writeFileSync(html, reportHtml(input));
+/**
+ * Waits until Prometheus has scraped each of its targets (the replicas, the
+ * reconciler, the exporters) after `ms`, so a window up to now holds their
+ * state from then. True once it has; false if it never does (not running).
+ */
+export async function untilScrapedAfter(prometheusUrl: string, ms: number, timeoutMs = 20_000): Promise<boolean> {
+  const url = new URL('/api/v1/targets?state=active', prometheusUrl);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answer = await fetch(url, { signal: AbortSignal.timeout(2_000) })
+      .then((response) => response.json() as Promise<{ data?: { activeTargets: { lastScrape: string; health: string }[] } }>)
+      .catch(() => null);
+    const targets = answer?.data?.activeTargets ?? [];
+    if (targets.length > 0 && targets.every((target) => target.health === 'up' && Date.parse(target.lastScrape) > ms)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
+}
+
+/**
+ * Writes `<name>.key-series.html` and `<name>.key-series.png` into `outDir`
+ * once Prometheus has scraped the end of the run; returns their paths and
+ * the charts. Start the window at a scrape from before the load
+ * (untilScrapedAfter), so its first rates have a sample to start from.
+ */
+export async function writeRunPictures(
+  outDir: string,
+  name: string,
+  run: { prometheusUrl: string; startedMs: number; endedMs: number },
+  title: string,
+  summary: string,
+) {
+  if (!(await untilScrapedAfter(run.prometheusUrl, run.endedMs))) {
+    throw new Error(`Prometheus (${run.prometheusUrl}) has not scraped the stack since the run ended`);
+  }
+  // From the scrape before the load to the scrapes that saw its end.
+  const charts = await keySeries({ prometheusUrl: run.prometheusUrl, fromMs: run.startedMs - (SCRAPE_INTERVAL_S + 1) * 1000, toMs: Date.now() });
+  const html = join(outDir, `${name}.key-series.html`);
+  const png = join(outDir, `${name}.key-series.png`);
+  writeFileSync(html, reportHtml({ title, summary, charts }));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -116,5 +151,5 @@ export async function writeRunPictures(outDir: string, input: ReportInput): Prom
   } finally {
     await browser.close();
   }
-  return { html, png };
+  return { html, png, charts };
 }

@@ -23,7 +23,7 @@ describe('the run report’s charts', () => {
       series: [{ name: 'p99', points: [[0, 0.1], [5, 0.2], [10, Number.NaN], [15, 0.3], [20, 0.1]] }],
     });
     expect(svg.match(/<polyline/g)).toHaveLength(2);
-    expect(svg).toContain('p99');
+    expect(svg).toContain('■ p99');
   });
 
   it('say so when a chart has no data instead of drawing empty axes', () => {
@@ -48,5 +48,15 @@ describe('the key series', () => {
     const html = reportHtml({ title: 'herd <smoke>', summary: '201: 10 & 409: 0', charts: [] });
     expect(html).toContain('herd &#60;smoke&#62;');
     expect(html).toContain('201: 10 &#38; 409: 0');
+  });
+});
+
+describe('a chart’s legend', () => {
+  it('wraps onto more lines instead of running over the title or off the chart', () => {
+    const names = ['already_purchased', 'confirmed', 'rate_limited', 'sale_not_active', 'shed', 'sold_out', 'unavailable', 'unreplicated'];
+    const svg = lineChart({ title: 'Purchase outcomes / s by reason', unit: 'per-second', series: names.map((name) => ({ name, points: [[0, 1], [1, 2]] })) });
+    const rows = new Set([...svg.matchAll(/<text x="[\d.]+" y="(\d+)" fill="#[0-9a-f]{6}">■/g)].map((m) => m[1]));
+    expect(rows.size).toBeGreaterThan(1);
+    for (const [, x] of svg.matchAll(/<text x="([\d.]+)" y="\d+" fill="#[0-9a-f]{6}">■/g)) expect(Number(x)).toBeLessThan(560);
   });
 });

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { createApiMetrics, createReconcilerMetrics } from '../../api/src/platform/metrics.js';
+import { createApiMetrics, createReconcilerMetrics, PURCHASE_OUTCOMES } from '../../api/src/platform/metrics.js';
 import { dashboardQueries } from './dashboards.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -52,5 +52,19 @@ describe('the dashboards and the alerts', () => {
 
   it('each query names at least one metric', () => {
     expect(queries.filter(({ expr }) => metricNames(expr).length === 0)).toEqual([]);
+  });
+});
+
+describe('the purchase outcomes', () => {
+  it('are each exported from zero, so a rate over a replica’s first minutes is defined', async () => {
+    const outcomes = (await createApiMetrics().registry.getSingleMetricAsString('flashflow_purchase_outcomes_total'))
+      .split('\n')
+      .filter((line) => line.startsWith('flashflow_purchase_outcomes_total{'));
+    expect(outcomes).toEqual(PURCHASE_OUTCOMES.map((outcome) => `flashflow_purchase_outcomes_total{outcome="${outcome}"} 0`));
+  });
+
+  it('are each explained in docs/metrics.md', () => {
+    const row = read('docs/metrics.md').split('\n').find((line) => line.startsWith('| `flashflow_purchase_outcomes_total`'))!;
+    expect(PURCHASE_OUTCOMES.filter((outcome) => !row.includes(`\`${outcome}\``))).toEqual([]);
   });
 });

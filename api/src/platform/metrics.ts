@@ -1,9 +1,31 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Every outcome of a purchase attempt (docs/metrics.md says what each means). */
+export const PURCHASE_OUTCOMES = [
+  'confirmed',
+  'already_purchased',
+  'sold_out',
+  'sale_not_active',
+  'rate_limited',
+  'shed',
+  'unreplicated',
+  'unavailable',
+] as const;
+export type PurchaseOutcome = (typeof PURCHASE_OUTCOMES)[number];
+
 /** Metric names share the flashflow_ prefix and base units; docs/metrics.md describes each. */
 export function createApiMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const purchaseOutcomes = new Counter({
+    name: 'flashflow_purchase_outcomes_total',
+    help: `Purchase attempts by outcome (${PURCHASE_OUTCOMES.join(', ')}).`,
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  // Each outcome counted from zero at start: a rate or an increase over the
+  // first minutes needs a sample from before the first attempt.
+  for (const outcome of PURCHASE_OUTCOMES) purchaseOutcomes.labels({ outcome }).inc(0);
   return {
     registry,
     httpRequests: new Counter({
@@ -19,12 +41,7 @@ export function createApiMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    purchaseOutcomes: new Counter({
-      name: 'flashflow_purchase_outcomes_total',
-      help: 'Purchase attempts by outcome (confirmed, already_purchased, rate_limited, sold_out, sale_not_active, unreplicated, unavailable).',
-      labelNames: ['outcome'] as const,
-      registers: [registry],
-    }),
+    purchaseOutcomes,
     claimDuration: new Histogram({
       name: 'flashflow_purchase_claim_duration_seconds',
       help: 'Time to decide a purchase in Redis Cluster: the Lua script, plus the durability check for an answer that names a purchase.',

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, classifyFailure, ERROR_CATALOG, errorBody, type Refusal } from '../../errors.js';
 import type { Logger } from '../../platform/logger.js';
-import type { ApiMetrics } from '../../platform/metrics.js';
+import type { ApiMetrics, PurchaseOutcome } from '../../platform/metrics.js';
 import type { ClaimOutcome, PurchaseDecision } from './flash-sale.logic.js';
 import type { RedisSaleStore } from './flash-sale.redis.js';
 import { PurchaseRequestSchema } from './flash-sale.schemas.js';
@@ -65,8 +65,8 @@ export function payloadTooLarge(requestId: string): Answer {
 }
 
 /** prom-client hashes a metric's labels on every call: each label set's child, looked up once. */
-function cachedChildren<Child>(make: (label: string) => Child): (label: string) => Child {
-  const children = new Map<string, Child>();
+function cachedChildren<Child, Label extends string = string>(make: (label: Label) => Child): (label: Label) => Child {
+  const children = new Map<Label, Child>();
   return (label) => {
     let child = children.get(label);
     if (!child) children.set(label, (child = make(label)));
@@ -113,7 +113,7 @@ export function createPurchaseEndpoint(deps: PurchaseEndpointDependencies) {
   const { store, metrics, logger } = deps;
   const now = deps.now ?? Date.now;
   const soldOut = createSoldOutMemo(store);
-  const countOutcome = cachedChildren((outcome: string) => metrics.purchaseOutcomes.labels({ outcome }));
+  const countOutcome = cachedChildren((outcome: PurchaseOutcome) => metrics.purchaseOutcomes.labels({ outcome }));
 
   const refuse = (refusal: Refusal, requestId: string, headers: Record<string, string> = NO_STORE): Answer => ({
     status: ERROR_CATALOG[refusal.code].status,
@@ -121,7 +121,7 @@ export function createPurchaseEndpoint(deps: PurchaseEndpointDependencies) {
     body: JSON.stringify(errorBody(refusal, requestId)),
   });
 
-  const unavailable = (outcome: string, requestId: string) => {
+  const unavailable = (outcome: PurchaseOutcome, requestId: string) => {
     countOutcome(outcome).inc();
     return refuse({ code: 'SERVICE_UNAVAILABLE' }, requestId);
   };
