@@ -90,10 +90,16 @@ describe('docker-compose', () => {
   });
 });
 
-describe('Kubernetes', () => {
-  const manifests = readdirSync(new URL('../../k8s', import.meta.url))
+/** The manifests of a kustomization folder (every .yaml but kustomization.yaml), object by object. */
+const manifestsIn = (dir: string) =>
+  readdirSync(new URL(`../../${dir}`, import.meta.url))
     .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
-    .flatMap((file) => parseAllDocuments(read(`k8s/${file}`)).map((doc) => ({ file, object: doc.toJS() as Record<string, any> }))); // eslint-disable-line @typescript-eslint/no-explicit-any
+    .flatMap((file) =>
+      parseAllDocuments(read(`${dir}/${file}`)).map((doc) => ({ file: `${dir}/${file}`, object: doc.toJS() as Record<string, any> })), // eslint-disable-line @typescript-eslint/no-explicit-any
+    );
+
+describe('Kubernetes', () => {
+  const manifests = manifestsIn('k8s');
   const containers = manifests.flatMap(({ file, object }) => {
     const pod = object.spec?.template?.spec ?? object.spec?.jobTemplate?.spec?.template?.spec;
     return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].map((container: Record<string, any>) => ({ file, container })); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -122,10 +128,11 @@ describe('Kubernetes', () => {
 
   it('passes Pod Security “restricted” in every pod, as the namespace enforces', () => {
     const pods = manifests.flatMap(({ file, object }) => {
+      const where = `${file} ${object.kind}/${object.metadata.name}`;
       const pod = object.spec?.template?.spec ?? object.spec?.jobTemplate?.spec?.template?.spec;
-      return pod ? [{ where: `${file} ${object.kind}/${object.metadata.name}`, pod }] : [];
+      return pod ? [{ where, pod }] : [];
     });
-    expect(pods.length).toBeGreaterThan(8);
+    expect(pods.length).toBeGreaterThan(10);
     for (const { where, pod } of pods) {
       expect(pod.hostNetwork || pod.hostPID || pod.hostIPC, `${where} shares the host's namespaces`).toBeFalsy();
       expect((pod.volumes ?? []).some((v: Record<string, unknown>) => v.hostPath), `${where} mounts a host path`).toBe(false);
@@ -149,6 +156,113 @@ describe('Kubernetes', () => {
       nodeContainers.find(({ container }) => container.args[0] === args0)!.container.ports[0].containerPort;
     expect(portOf('api')).toBe(API_PORT);
     expect(portOf('reconciler')).toBe(RECONCILER_PORT);
+  });
+});
+
+describe('Kubernetes: the kustomizations', () => {
+  const kustomization = (dir: string) => parseYaml(read(`${dir}/kustomization.yaml`)) as { resources: string[] };
+  const filesIn = (dir: string) =>
+    readdirSync(new URL(`../../${dir}`, import.meta.url)).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml').sort();
+
+  it.each(['k8s'])('%s lists every manifest beside it', (dir) => {
+    expect([...kustomization(dir).resources].sort()).toEqual(filesIn(dir));
+  });
+
+});
+
+describe('Kubernetes: autoscaling the API', () => {
+  const objects = manifestsIn('k8s').map(({ object }) => object);
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+  const hpa = find('HorizontalPodAutoscaler', 'api');
+  const deployment = find('Deployment', 'api');
+  const cronJobs = ['api-prescale', 'api-scale-back'].map((name) => find('CronJob', name));
+  const minReplicasOf = (cronJob: Record<string, any>) => Number(cronJob.spec.jobTemplate.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'MIN_REPLICAS').value); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it('scales the api Deployment, which leaves its replica count to the HPA and requests CPU for its target', () => {
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' });
+    expect(deployment.spec.replicas, 'a replicas field would be re-applied over the HPA’s count').toBeUndefined();
+    const api = deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === 'api');
+    expect(api.resources.requests.cpu).toBeDefined();
+    expect(hpa.spec.metrics.map((m: { type: string }) => m.type).sort()).toEqual(['Pods', 'Resource']);
+  });
+
+  it('asks the adapter for the in-flight metric k8s/README.md’s rule serves, from a histogram the API exports', () => {
+    const metric = hpa.spec.metrics.find((m: { type: string }) => m.type === 'Pods').pods.metric.name;
+    const readme = read('k8s/README.md');
+    expect(readme).toContain(`as: ${metric}`);
+    const source = /metricsQuery: .*?(flashflow_\w+?)_sum/.exec(readme)?.[1];
+    expect(source, 'the adapter rule in k8s/README.md').toBeDefined();
+    expect(read('api/src/platform/metrics.ts')).toContain(`name: '${source}'`);
+  });
+
+  it('pre-scales and scales back with two CronJobs that differ only in name, schedule and minReplicas', () => {
+    const [prescale, scaleBack] = cronJobs as [Record<string, any>, Record<string, any>]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(minReplicasOf(scaleBack), 'api-scale-back returns to the HPA’s own minReplicas').toBe(hpa.spec.minReplicas);
+    expect(minReplicasOf(prescale)).toBeGreaterThan(hpa.spec.minReplicas);
+    expect(minReplicasOf(prescale), 'the API server refuses minReplicas above maxReplicas').toBeLessThanOrEqual(hpa.spec.maxReplicas);
+    const comparable = (cronJob: Record<string, any>) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const copy = structuredClone(cronJob);
+      delete copy.metadata.name;
+      delete copy.spec.schedule;
+      copy.spec.jobTemplate.spec.template.spec.containers[0].env = copy.spec.jobTemplate.spec.template.spec.containers[0].env.filter((e: { name: string }) => e.name !== 'MIN_REPLICAS');
+      return copy;
+    };
+    expect(comparable(scaleBack)).toEqual(comparable(prescale));
+    for (const cronJob of cronJobs) {
+      expect(cronJob.spec.suspend, `${cronJob.metadata.name} waits for an SRE’s schedule`).toBe(true);
+      expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0].args).toEqual(['patch', 'horizontalpodautoscaler/api', '--type=merge', '--patch={"spec":{"minReplicas":$(MIN_REPLICAS)}}']);
+    }
+  });
+
+  it('lets the CronJobs’ ServiceAccount get and patch that one HPA, nothing else', () => {
+    const account = cronJobs[0]!.spec.jobTemplate.spec.template.spec.serviceAccountName;
+    const bindings = objects.filter((o) => o.kind === 'RoleBinding' && o.subjects.some((subject: { name: string }) => subject.name === account));
+    expect(bindings).toHaveLength(1);
+    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding')).toEqual([]);
+    expect(find('Role', bindings[0]!.roleRef.name).rules).toEqual([
+      { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], resourceNames: [hpa.metadata.name], verbs: ['get', 'patch'] },
+    ]);
+  });
+});
+
+describe('Kubernetes: disruption budgets', () => {
+  const objects = manifestsIn('k8s').map(({ object }) => object);
+  const workloads = objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind));
+  const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+  const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+  it.each(['api', 'nginx', 'redis'])('%s: voluntary disruptions take at most one pod at a time', (name) => {
+    const workload = workloads.find((w) => w.metadata.name === name)!;
+    const matching = budgets.filter((b) => selects(b.spec.selector.matchLabels, workload.spec.template.metadata.labels));
+    expect(matching).toHaveLength(1);
+    expect(matching[0]!.spec).toMatchObject({ maxUnavailable: 1 });
+  });
+});
+
+describe('Kubernetes: the Ingress', () => {
+  const objects = manifestsIn('k8s').map(({ object }) => object);
+
+  it('routes only to the nginx Service, by a port it has; only the controller may reach that port', () => {
+    const ingress = objects.find((o) => o.kind === 'Ingress')!;
+    const backends = ingress.spec.rules.flatMap((rule: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }) =>
+      rule.http.paths.map((path) => path.backend.service),
+    );
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'nginx')!;
+    expect(backends).toEqual([{ name: 'nginx', port: { name: service.spec.ports[0].name } }]);
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'nginx')!;
+    const shopPort = policy.spec.ingress.find((rule: { ports: { port: number }[] }) => rule.ports.some((p) => p.port === 8080));
+    expect(shopPort.from).toHaveLength(1);
+    expect(Object.keys(shopPort.from[0]).sort(), 'the namespace and the pods together, not either').toEqual(['namespaceSelector', 'podSelector']);
+  });
+
+  it('ships nginx the real-address config with the site, with no placeholder for the image to fill', () => {
+    const kustomization = read('k8s/kustomization.yaml');
+    expect(kustomization).toContain('real-ip.conf.template=nginx/real-ip.conf.template');
+    const directives = read('k8s/nginx/real-ip.conf.template')
+      .split('\n')
+      .filter((line) => line.trim() && !line.trim().startsWith('#'));
+    expect(directives.filter((line) => line.includes('$'))).toEqual([]);
+    expect(directives).toContain('real_ip_recursive off;');
   });
 });
 
