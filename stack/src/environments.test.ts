@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { EnvSchema } from '../../api/src/env.js';
+import { K6_VERSION } from '../../loadtest/k6.js';
+import { K6_SCRIPTS_FILE, K6_SCRIPT_FOLDERS, k6ScriptsConfigMaps } from '../../tools/k8s/k6-scripts.js';
 import { REPO_ROOT, SHARED_SERVICE_ENV, loadStackConfig, serviceEnv } from './config.js';
 import { apiUpstreamServers } from './nginx-config.js';
 import { FLASHFLOW } from './services.js';
@@ -98,8 +100,28 @@ const manifestsIn = (dir: string) =>
       parseAllDocuments(read(`${dir}/${file}`)).map((doc) => ({ file: `${dir}/${file}`, object: doc.toJS() as Record<string, any> })), // eslint-disable-line @typescript-eslint/no-explicit-any
     );
 
+/**
+ * The pods k6-operator makes from a TestRun (k6.io/v1alpha1, v0.0.19:
+ * pkg/resources/jobs): the runners, the initializer (the runner's settings
+ * when it has none of its own) and the starter, each one container.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const testRunPods = (spec: Record<string, any>) =>
+  (['runner', 'initializer', 'starter'] as const).map((role) => {
+    const pod = (role === 'initializer' ? (spec.initializer ?? spec.runner) : spec[role]) ?? {};
+    return {
+      role,
+      pod: {
+        securityContext: pod.securityContext,
+        automountServiceAccountToken: pod.automountServiceAccountToken === 'false' ? false : undefined,
+        volumes: pod.volumes,
+        containers: [{ name: 'k6', securityContext: pod.containerSecurityContext }],
+      },
+    };
+  });
+
 describe('Kubernetes', () => {
-  const manifests = manifestsIn('k8s');
+  const manifests = [...manifestsIn('k8s'), ...manifestsIn('k8s/loadtest')];
   const containers = manifests.flatMap(({ file, object }) => {
     const pod = object.spec?.template?.spec ?? object.spec?.jobTemplate?.spec?.template?.spec;
     return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].map((container: Record<string, any>) => ({ file, container })); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -126,13 +148,14 @@ describe('Kubernetes', () => {
     for (const literal of env.literals ?? []) expect(PER_ENVIRONMENT.has(literal.split('=')[0]!), literal).toBe(true);
   });
 
-  it('passes Pod Security “restricted” in every pod, as the namespace enforces', () => {
+  it('passes Pod Security “restricted” in every pod, as the namespace enforces (the k6-operator’s too)', () => {
     const pods = manifests.flatMap(({ file, object }) => {
       const where = `${file} ${object.kind}/${object.metadata.name}`;
+      if (object.kind === 'TestRun') return testRunPods(object.spec).map(({ role, pod }) => ({ where: `${where} ${role}`, pod }));
       const pod = object.spec?.template?.spec ?? object.spec?.jobTemplate?.spec?.template?.spec;
       return pod ? [{ where, pod }] : [];
     });
-    expect(pods.length).toBeGreaterThan(10);
+    expect(pods.length).toBeGreaterThan(13);
     for (const { where, pod } of pods) {
       expect(pod.hostNetwork || pod.hostPID || pod.hostIPC, `${where} shares the host's namespaces`).toBeFalsy();
       expect((pod.volumes ?? []).some((v: Record<string, unknown>) => v.hostPath), `${where} mounts a host path`).toBe(false);
@@ -164,10 +187,14 @@ describe('Kubernetes: the kustomizations', () => {
   const filesIn = (dir: string) =>
     readdirSync(new URL(`../../${dir}`, import.meta.url)).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml').sort();
 
-  it.each(['k8s'])('%s lists every manifest beside it', (dir) => {
+  it.each(['k8s', 'k8s/loadtest'])('%s lists every manifest beside it', (dir) => {
     expect([...kustomization(dir).resources].sort()).toEqual(filesIn(dir));
   });
 
+  it('never applies the load test with the shop: k8s/loadtest is a kustomization of its own', () => {
+    expect(kustomization('k8s').resources.filter((resource) => resource.includes('loadtest'))).toEqual([]);
+    expect(manifestsIn('k8s').filter(({ object }) => object.kind === 'TestRun')).toEqual([]);
+  });
 });
 
 describe('Kubernetes: autoscaling the API', () => {
@@ -263,6 +290,42 @@ describe('Kubernetes: the Ingress', () => {
       .filter((line) => line.trim() && !line.trim().startsWith('#'));
     expect(directives.filter((line) => line.includes('$'))).toEqual([]);
     expect(directives).toContain('real_ip_recursive off;');
+  });
+});
+
+describe('Kubernetes: the load test', () => {
+  const objects = manifestsIn('k8s/loadtest').map(({ object }) => object);
+  const testRun = objects.find((o) => o.kind === 'TestRun')!;
+  const runner = testRun.spec.runner;
+  const env = Object.fromEntries(runner.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+
+  it(`runs the scripts as loadtest/ has them (${K6_SCRIPTS_FILE} is what tools/k8s/k6-scripts.ts writes)`, () => {
+    expect(read(K6_SCRIPTS_FILE), `${K6_SCRIPTS_FILE} is stale: run node --import tsx tools/k8s/k6-scripts.ts`).toBe(k6ScriptsConfigMaps());
+  });
+
+  it('mounts each generated ConfigMap where the generator says, and runs a scenario that is there', () => {
+    for (const { configMap, mountPath } of K6_SCRIPT_FOLDERS) {
+      const volume = runner.volumes.find((v: { configMap?: { name: string } }) => v.configMap?.name === configMap);
+      expect(volume, configMap).toBeDefined();
+      expect(runner.volumeMounts).toContainEqual({ name: volume.name, mountPath, readOnly: true });
+    }
+    const scenarios = K6_SCRIPT_FOLDERS.find((f) => f.configMap === 'k6-scenarios')!;
+    expect(testRun.spec.script.localFile.startsWith(`${scenarios.mountPath}/`)).toBe(true);
+    expect(readdirSync(new URL(`../../${scenarios.folder}`, import.meta.url))).toContain(testRun.spec.script.localFile.split('/').pop());
+  });
+
+  it('uses the k6 the repo builds, against the nginx Service', () => {
+    expect(`v${runner.image.split(':')[1]}`).toBe(K6_VERSION);
+    const nginx = manifestsIn('k8s').find(({ object }) => object.kind === 'Service' && object.metadata.name === 'nginx')!.object;
+    expect(env.BASE_URL).toBe(`http://nginx:${nginx.spec.ports[0].port}`);
+  });
+
+  it('keeps each k6 pod, one client address to nginx, under its per-address status limit', () => {
+    const statusRate = Number(/zone=status_per_address:\S+ rate=(\d+)r\/s/.exec(read('nginx/templates/flash-flow.conf.template'))?.[1]);
+    expect(statusRate).toBeGreaterThan(0);
+    // ramp: each shopper asks for the status about once a second.
+    expect(testRun.spec.script.localFile).toMatch(/\/ramp\.js$/);
+    expect(Number(env.VUS) / testRun.spec.parallelism).toBeLessThan(statusRate);
   });
 });
 
