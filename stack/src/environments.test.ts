@@ -299,8 +299,8 @@ describe('Kubernetes: the load test', () => {
   const runner = testRun.spec.runner;
   const env = Object.fromEntries(runner.env.map((e: { name: string; value: string }) => [e.name, e.value]));
 
-  it(`runs the scripts as loadtest/ has them (${K6_SCRIPTS_FILE} is what tools/k8s/k6-scripts.ts writes)`, () => {
-    expect(read(K6_SCRIPTS_FILE), `${K6_SCRIPTS_FILE} is stale: run node --import tsx tools/k8s/k6-scripts.ts`).toBe(k6ScriptsConfigMaps());
+  it(`runs the scripts as loadtest/ has them (${K6_SCRIPTS_FILE} is what npm run generate writes)`, () => {
+    expect(read(K6_SCRIPTS_FILE), `${K6_SCRIPTS_FILE} is stale: run npm run generate`).toBe(k6ScriptsConfigMaps());
   });
 
   it('mounts each generated ConfigMap where the generator says, and runs a scenario that is there', () => {

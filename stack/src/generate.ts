@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './config.js';
 import { generatedNginxFiles } from './nginx-config.js';
 import { withBenchSettings, withConfiguration } from './readme-config.js';
+import { K6_SCRIPTS_FILE, k6ScriptsConfigMaps } from '../../tools/k8s/k6-scripts.js';
 
 const write = (path: string, content: string) => {
   writeFileSync(join(REPO_ROOT, path), content);
@@ -17,3 +18,4 @@ const write = (path: string, content: string) => {
 for (const [path, content] of Object.entries(generatedNginxFiles())) write(path, content);
 write('README.md', withConfiguration(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')));
 write('loadtest/README.md', withBenchSettings(readFileSync(join(REPO_ROOT, 'loadtest/README.md'), 'utf8')));
+write(K6_SCRIPTS_FILE, k6ScriptsConfigMaps());
