@@ -5,7 +5,7 @@
  * fault suite (chaos/), which breaks the stack on purpose and so comes last,
  * and the stack stopped. Ends with one line: "N passed, N failed".
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScenarios, type StackHandle } from '../../chaos/runner.js';
@@ -33,12 +33,39 @@ const TEST_STACK_ENV = {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/** The step running now, so an interrupted run can stop it. */
+let runningStep: ChildProcess | null = null;
+
 function runStep(command: string, args: string[], env: Record<string, string> = {}): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
-    child.on('exit', (code) => resolve(code === 0));
-    child.on('error', () => resolve(false));
+    runningStep = child;
+    const done = (ok: boolean) => {
+      runningStep = null;
+      resolve(ok);
+    };
+    child.on('exit', (code) => done(code === 0));
+    child.on('error', () => done(false));
   });
+}
+
+/**
+ * Ctrl-C, or a CI job cancelled: the running step and the test stack stop
+ * before the run exits (128 + the signal's number), so nothing is left
+ * holding the test ports.
+ */
+function stopOnInterrupt(stack: StackHandle) {
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`\n==> ${signal}: stopping the test stack`);
+    runningStep?.kill(signal);
+    void stack.running.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 /**
@@ -76,6 +103,7 @@ export async function runTestCommand(args: string[] = []): Promise<number> {
   await new Supervisor(config.logDir, join(config.stateDir, 'pids'), say).reapLeftovers();
   rmSync(config.stateDir, { recursive: true, force: true });
   const stack: StackHandle = { config, running: await startStack(config, say) };
+  const stopListening = stopOnInterrupt(stack);
   const reportFile = join(config.stateDir, 'vitest-report.json');
   try {
     say('\n==> vitest: unit, web, integration and end-to-end suites');
@@ -96,6 +124,7 @@ export async function runTestCommand(args: string[] = []): Promise<number> {
       else failed += 1;
     }
   } finally {
+    stopListening();
     say('\n==> stopping the test stack');
     await stack.running.stop();
   }
