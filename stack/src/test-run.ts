@@ -35,37 +35,41 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The step running now, so an interrupted run can stop it. */
 let runningStep: ChildProcess | null = null;
+let interrupted = false;
 
 function runStep(command: string, args: string[], env: Record<string, string> = {}): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
+    // A process group of its own, so an interrupt reaches what the step started (npx → vitest → its workers).
+    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, ...env }, detached: true });
     runningStep = child;
     const done = (ok: boolean) => {
       runningStep = null;
-      resolve(ok);
+      // An interrupted run goes no further: stopOnInterrupt stops the stack and exits.
+      if (!interrupted) resolve(ok);
     };
     child.on('exit', (code) => done(code === 0));
     child.on('error', () => done(false));
   });
 }
 
+/** The test stack while it runs, so an interrupted run can stop it. */
+let stackToStop: StackHandle | null = null;
+
 /**
  * Ctrl-C, or a CI job cancelled: the running step and the test stack stop
  * before the run exits (128 + the signal's number), so nothing is left
- * holding the test ports.
+ * holding the test ports. (Interrupted while the stack starts, what started
+ * is stopped by the next run, from its pid files.)
  */
-function stopOnInterrupt(stack: StackHandle) {
+function stopOnInterrupt() {
   const onSignal = (signal: NodeJS.Signals) => {
-    say(`\n==> ${signal}: stopping the test stack`);
-    runningStep?.kill(signal);
-    void stack.running.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    interrupted = true;
+    say(`\n==> ${signal}: stopping${stackToStop ? ' the test stack' : ''}`);
+    if (runningStep?.pid) process.kill(-runningStep.pid, signal);
+    void (stackToStop?.running.stop() ?? Promise.resolve()).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
 }
 
 /**
@@ -83,6 +87,7 @@ function vitestOrder(args: string[]): string[] {
 
 export async function runTestCommand(args: string[] = []): Promise<number> {
   const order = vitestOrder(args);
+  stopOnInterrupt();
   let passed = 0;
   let failed = 0;
   const check = async (name: string, command: string, args: string[]) => {
@@ -103,7 +108,7 @@ export async function runTestCommand(args: string[] = []): Promise<number> {
   await new Supervisor(config.logDir, join(config.stateDir, 'pids'), say).reapLeftovers();
   rmSync(config.stateDir, { recursive: true, force: true });
   const stack: StackHandle = { config, running: await startStack(config, say) };
-  const stopListening = stopOnInterrupt(stack);
+  stackToStop = stack;
   const reportFile = join(config.stateDir, 'vitest-report.json');
   try {
     say('\n==> vitest: unit, web, integration and end-to-end suites');
@@ -124,7 +129,7 @@ export async function runTestCommand(args: string[] = []): Promise<number> {
       else failed += 1;
     }
   } finally {
-    stopListening();
+    stackToStop = null;
     say('\n==> stopping the test stack');
     await stack.running.stop();
   }
