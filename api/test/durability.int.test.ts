@@ -6,9 +6,9 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RedisNodeAddress } from '../../stack/src/redis-topology.js';
+import { withNode } from '../../stack/src/redis-topology.js';
 import { saleKeys } from '../src/features/flash-sale/flash-sale.logic.js';
-import { adminNode, api, connectToStack, http, purchase, servicePid, untilClusterInSync, untilRestarted, shardOf, waitFor, type HttpAnswer } from './support.js';
+import { adminNode, api, connectToStack, http, purchase, redisAdmin, servicePid, untilClusterInSync, untilRestarted, shardOf, waitFor, type HttpAnswer } from './support.js';
 
 const stack = connectToStack();
 afterAll(() => stack.close());
@@ -29,18 +29,6 @@ async function withReplicaStopped<T>(saleId: string, body: () => Promise<T>): Pr
   } finally {
     process.kill(pid, 'SIGCONT');
     await untilClusterInSync();
-  }
-}
-
-/** Runs `read` on one node, as the admin, once it has loaded its data (ioredis's ready check waits out the loading). */
-async function onNode<T>(address: RedisNodeAddress, read: (node: Redis) => Promise<T>): Promise<T> {
-  const node = adminNode(address);
-  node.on('error', () => undefined);
-  try {
-    await node.connect();
-    return await read(node);
-  } finally {
-    node.disconnect();
   }
 }
 
@@ -103,8 +91,8 @@ describe('a confirmed purchase and the Redis replicas', () => {
       // Restarted by the supervisor, from its AOF alone: the stopped replica can neither be promoted nor resync it.
       await untilRestarted(`redis-${primary.port}`, crashed);
       const clusterState = (node: Redis) => node.cluster('INFO') as Promise<string>;
-      await waitFor(() => onNode(primary, clusterState).then((info) => /cluster_state:ok/.test(info), () => null), 15_000, 'the restarted primary to rejoin its cluster');
-      const restored = await onNode(primary, (node) => Promise.all([node.hget(keys.buyers, 'aof.replayed.buyer'), node.hget(keys.sale, 'remaining')]));
+      await waitFor(() => withNode(redisAdmin(), primary, clusterState).then((info) => /cluster_state:ok/.test(info), () => null), 15_000, 'the restarted primary to rejoin its cluster');
+      const restored = await withNode(redisAdmin(), primary, (node) => Promise.all([node.hget(keys.buyers, 'aof.replayed.buyer'), node.hget(keys.sale, 'remaining')]));
       expect(restored, 'the buyer and the stock after the replay').toEqual([expect.stringContaining(answer.json().data.purchaseId), '4']);
     });
   });

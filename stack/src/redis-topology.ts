@@ -24,7 +24,8 @@ export interface Shard {
   slots: [from: number, to: number][];
 }
 
-async function withNode<T>(access: RedisAccess, node: RedisNodeAddress, use: (client: Redis) => Promise<T>): Promise<T> {
+/** Runs `use` on one node, on a connection of its own that fails fast instead of retrying. */
+export async function withNode<T>(access: RedisAccess, node: RedisNodeAddress, use: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis({
     ...node,
     ...(access.username && { username: access.username }),

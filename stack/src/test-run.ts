@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { runScenarios, type StackHandle } from '../../chaos/runner.js';
 import { SCENARIOS } from '../../chaos/scenarios.js';
 import { REPO_ROOT, loadStackConfig, serviceEnv, stackSecrets } from './config.js';
+import { logsHolding } from './log-scan.js';
 import { Supervisor } from './processes.js';
 import { startStack } from './stack.js';
 
@@ -141,10 +142,7 @@ export async function runTestCommand(args: string[] = []): Promise<number> {
   }
   // After everything, faults included: no password reached any log.
   const secrets = Object.values(stackSecrets(config)).flatMap((group) => Object.values(group));
-  const leaking = readdirSync(config.logDir).filter((file) => {
-    const text = readFileSync(join(config.logDir, file), 'utf8');
-    return secrets.some((secret) => text.includes(secret));
-  });
+  const leaking = logsHolding(config.logDir, secrets);
   if (leaking.length === 0) passed += 1;
   else {
     failed += 1;
