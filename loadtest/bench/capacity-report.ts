@@ -1,6 +1,6 @@
 /** The capacity section of docs/benchmarks.md, from a run's results (capacity.ts). */
 import type { CapacityResults, HerdCheck, Run } from './capacity.js';
-import type { CpuSplit } from './cpu.js';
+import { API_ROLE, NODE_FLOOR_ROLE, type CpuSplit } from './cpu.js';
 import { errorCount, type HerdReport } from './herd-client.js';
 import { fmt, median, medianWithSpread, pct } from './statistics.js';
 
@@ -17,9 +17,7 @@ const reports = (runs: Run[]) => runs.map((r) => r.report);
 const rates = (list: HerdReport[]) => list.map((r) => r.perSecond);
 const p99s = (list: HerdReport[]) => list.map((r) => r.ms.p99);
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
-const API = 'API replicas (node)';
-
-function cpuLine(label: string, run: Run | undefined): string {
+function cpuLine(label: string, run: Run | undefined, node = API_ROLE): string {
   const cpu: CpuSplit = run?.cpu ?? {};
   const rate = run?.report.perSecond ?? NaN;
   const roles = Object.entries(cpu)
@@ -27,7 +25,7 @@ function cpuLine(label: string, run: Run | undefined): string {
     .sort((a, b) => b[1] - a[1])
     .map(([role, cores]) => `${role} ${fmt(cores, 2)}`)
     .join(', ');
-  const microseconds = ((cpu[API] ?? NaN) / rate) * 1e6;
+  const microseconds = ((cpu[node] ?? NaN) / rate) * 1e6;
   return `| ${label} | ${fmt(rate)} | ${Number.isFinite(microseconds) ? fmt(microseconds) : '–'} | ${fmt(((cpu.nginx ?? NaN) / rate) * 1e6)} | ${roles} |`;
 }
 
@@ -48,23 +46,30 @@ export function renderCapacity(r: CapacityResults): string {
   const ratio = (list: HerdReport[]) => median(rates(list)) / ceilingRate;
   const herdRatio = (shop: HerdReport[], ceiling: HerdReport[]) => median(p99s(shop)) / median(p99s(ceiling));
   const errors10k = herd10k.reduce((sum, h) => sum + errorCount(h), 0);
+  const f = r.floor;
+  const floorRate = f ? median(rates(reports(f.closed))) : NaN;
+  const withFloor = (text: (floor: NonNullable<typeof f>) => string) => (f ? text(f) : '–');
 
   const rows = [
     {
       figure: '1,000-buyer herd, p99',
       ceiling: medianWithSpread(p99s(c.herd1k), 0, ' ms'),
+      floor: withFloor((f) => `${medianWithSpread(p99s(f.herd1k), 0, ' ms')} (${fmt(herdRatio(f.herd1k, c.herd1k), 1)}×)`),
       shop: medianWithSpread(p99s(herd1k), 0, ' ms'),
       ratio: `${fmt(herdRatio(herd1k, c.herd1k), 1)}×`,
       target: `≤ ${CAPACITY_TARGETS.herd1kP99}×`,
       ok: herdRatio(herd1k, c.herd1k) <= CAPACITY_TARGETS.herd1kP99,
+      ofFloor: withFloor((f) => `${fmt(herdRatio(herd1k, f.herd1k), 1)}×`),
     },
     {
       figure: '10,000-buyer herd, p99 (errors)',
       ceiling: medianWithSpread(p99s(c.herd10k), 0, ' ms'),
+      floor: withFloor((f) => `${medianWithSpread(p99s(f.herd10k), 0, ' ms')} (${fmt(herdRatio(f.herd10k, c.herd10k), 1)}×)`),
       shop: `${medianWithSpread(p99s(herd10k), 0, ' ms')}, ${errors10k} errors`,
       ratio: `${fmt(herdRatio(herd10k, c.herd10k), 1)}×`,
       target: `≤ ${CAPACITY_TARGETS.herd10kP99}×, 0 errors`,
       ok: herdRatio(herd10k, c.herd10k) <= CAPACITY_TARGETS.herd10kP99 && errors10k === 0,
+      ofFloor: withFloor((f) => `${fmt(herdRatio(herd10k, f.herd10k), 1)}×`),
     },
     ...(
       [
@@ -72,15 +77,40 @@ export function renderCapacity(r: CapacityResults): string {
         ['buying path', reports(s.buying), CAPACITY_TARGETS.buying],
         ['status (micro-cache)', reports(s.status), CAPACITY_TARGETS.status],
       ] as const
-    ).map(([figure, list, target]) => ({
-      figure: `${figure}, ${r.concurrency} in flight`,
-      ceiling: medianWithSpread(rates(reports(c.closed)), 0, '/s'),
-      shop: medianWithSpread(rates(list), 0, '/s'),
-      ratio: pct(ratio(list)),
-      target: `≥ ${pct(target)}`,
-      ok: ratio(list) >= target,
-    })),
+    ).map(([figure, list, target]) => {
+      // The status is nginx's micro-cache: it never reaches Node, so the floor does not bound it.
+      const throughNode = figure !== 'status (micro-cache)';
+      return {
+        figure: `${figure}, ${r.concurrency} in flight`,
+        ceiling: medianWithSpread(rates(reports(c.closed)), 0, '/s'),
+        floor: throughNode ? withFloor((f) => `${medianWithSpread(rates(reports(f.closed)), 0, '/s')} (${pct(floorRate / ceilingRate)})`) : '–',
+        shop: medianWithSpread(rates(list), 0, '/s'),
+        ratio: pct(ratio(list)),
+        target: `≥ ${pct(target)}`,
+        ok: ratio(list) >= target,
+        ofFloor: throughNode ? withFloor(() => pct(median(rates(list)) / floorRate)) : '–',
+      };
+    }),
   ];
+  const floorBelow = f
+    ? [
+        ['the sold-out target', floorRate / ceilingRate < CAPACITY_TARGETS.soldOut],
+        ['the buying target', floorRate / ceilingRate < CAPACITY_TARGETS.buying],
+        ['the 1,000-buyer herd target', herdRatio(f.herd1k, c.herd1k) > CAPACITY_TARGETS.herd1kP99],
+        ['the 10,000-buyer herd target', herdRatio(f.herd10k, c.herd10k) > CAPACITY_TARGETS.herd10kP99],
+      ]
+        .filter(([, missed]) => missed)
+        .map(([what]) => what)
+    : [];
+  const floorNote = !f
+    ? []
+    : [
+        '',
+        `The Node floor is the shop’s own nginx site in front of as many bare Node servers as the shop has replicas, each answering every request with the shop’s SOLD_OUT answer and doing nothing else (loadtest/bench/floor-server.ts): no path through a Node replica can be faster on this machine. ` +
+          (floorBelow.length
+            ? `The floor itself misses ${floorBelow.join(', ')}: that much of the gap is a Node process answering behind nginx on these two cores, not the shop’s own work.`
+            : 'The floor meets every target: what separates the shop from them is its own work.'),
+      ];
 
   const scalingRows = r.scaling.map(
     (p) => `| ${p.replicas} | ${p.cores} | ${fmt(p.soldOutPerSecond)} | ${fmt(p.buyingPerSecond)} |`,
@@ -97,9 +127,12 @@ export function renderCapacity(r: CapacityResults): string {
     '',
     `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (3 replicas). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
     '',
-    '| figure | ceiling | Flash Flow | ratio | target | met |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((row) => `| ${row.figure} | ${row.ceiling} | ${row.shop} | ${row.ratio} | ${row.target} | ${mark(row.ok)} |`),
+    '| figure | ceiling | Node floor | Flash Flow | ratio | target | met | Flash Flow / floor |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (row) => `| ${row.figure} | ${row.ceiling} | ${row.floor} | ${row.shop} | ${row.ratio} | ${row.target} | ${mark(row.ok)} | ${row.ofFloor} |`,
+    ),
+    ...floorNote,
     '',
     'Every herd sells exactly its stock:',
     '',
@@ -111,6 +144,7 @@ export function renderCapacity(r: CapacityResults): string {
     '| run | answers/s | API µs/request | nginx µs/request | cores by process |',
     '| --- | --- | --- | --- | --- |',
     cpuLine('ceiling', c.closed[0]),
+    ...(f ? [cpuLine('Node floor', f.closed[0], NODE_FLOOR_ROLE)] : []),
     cpuLine('sold out', s.soldOut[0]),
     cpuLine('buying', s.buying[0]),
     cpuLine('status', s.status[0]),

@@ -15,7 +15,7 @@ import { createSale } from '../harness.js';
 import { readStoreFacts, storeInvariants, waitForReconcile, type StoreCoordinates, type Stores } from '../verify.js';
 import { readPid, withCpu, type CpuSplit } from './cpu.js';
 import { errorCount, runHerd, type HerdOptions, type HerdReport } from './herd-client.js';
-import { ceilingSite, shopSite, startNginxVariant } from './nginx-variants.js';
+import { ceilingSite, shopSite, startNginxVariant, startNodeFloor } from './nginx-variants.js';
 import type { BenchSettings } from './settings.js';
 import { fmt, median } from './statistics.js';
 
@@ -65,6 +65,8 @@ export interface CapacityResults {
   machine: string;
   concurrency: number;
   ceiling: { herd1k: HerdReport[]; herd10k: HerdReport[]; closed: Run[] };
+  /** The shop's nginx in front of bare Node servers answering SOLD_OUT (floor-server.ts); absent in older results. */
+  floor?: { herd1k: HerdReport[]; herd10k: HerdReport[]; closed: Run[] };
   shop: { herd1k: HerdCheck[]; herd10k: HerdCheck[]; soldOut: Run[]; buying: Run[]; status: Run[] };
   scaling: ScalingPoint[];
   overload: OverloadResult;
@@ -146,6 +148,14 @@ export async function measureCapacity(input: {
     closed: await repeat(`${concurrency} in flight`, withCpuOnFirst(() => closed(`${ceilingUrl}/`)), (r) => r.report),
   };
 
+  say('\n==> capacity 1b. the Node floor: the shop’s nginx in front of bare Node servers that answer SOLD_OUT and nothing else');
+  const floorUrl = await startNodeFloor(config, extra, base + 10);
+  const floor = {
+    herd1k: await repeat('1,000 at once', () => herd(`${floorUrl}${PURCHASE_PATH}`, 1_000, '{"userId":"floor-%u"}'), (r) => r),
+    herd10k: await repeat('10,000 at once', () => herd(`${floorUrl}${PURCHASE_PATH}`, 10_000, '{"userId":"floor-%u"}'), (r) => r),
+    closed: await repeat(`${concurrency} in flight`, withCpuOnFirst(() => purchase(floorUrl, 'floor')), (r) => r.report),
+  };
+
   say('\n==> capacity 2. the shop through nginx, 3 replicas');
   // JIT-warm every replica on both paths, and give each the sold-out memo.
   await createSale(storesEnv, 1, 'Capacity: warm-up');
@@ -184,7 +194,7 @@ export async function measureCapacity(input: {
   const capacityPerSecond = median(buying.map((r) => r.report.perSecond));
   const overload = await measureOverload({ stores, storesEnv, shop, capacityPerSecond, settings, addresses, purchase, say });
 
-  return { startedAt, commit: currentCommit(), machine: describeMachine(), concurrency, ceiling, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
+  return { startedAt, commit: currentCommit(), machine: describeMachine(), concurrency, ceiling, floor, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
 }
 
 async function pinReplicas(config: StackConfig, cpus: string) {

@@ -43,6 +43,10 @@ function readProcs(): Map<number, ProcStat> {
   return procs;
 }
 
+/** The API replicas' role, and the bare Node servers of the capacity floor (floor-server.ts). */
+export const API_ROLE = 'API replicas (node)';
+export const NODE_FLOOR_ROLE = 'Node floor servers (node)';
+
 /** Our processes by role: the stack's pid files, k6, this process; children count for their parent's role. */
 function cpuByRole(stateDir: string): Map<string, number> {
   const roles = new Map<number, string>([[process.pid, 'bench harness (node)']]);
@@ -51,8 +55,10 @@ function cpuByRole(stateDir: string): Map<string, number> {
     const pid = readPid(join(pidDir, file));
     const name = file.replace(/\.pid$/, '');
     const role = name.startsWith('api-')
-      ? 'API replicas (node)'
-      : name.startsWith('redis-')
+      ? API_ROLE
+      : name.startsWith('node-floor-')
+        ? NODE_FLOOR_ROLE
+        : name.startsWith('redis-')
         ? 'Redis Cluster (6 nodes)'
         : name.startsWith('nginx')
           ? 'nginx'

@@ -49,6 +49,24 @@ export async function startNginxVariant(
   return `http://127.0.0.1:${port}`;
 }
 
+/**
+ * The Node floor (floor-server.ts): as many bare Node servers as the shop has
+ * replicas, behind nginx with the shop's own site. Returns nginx's URL.
+ */
+export async function startNodeFloor(config: StackConfig, supervisor: Supervisor, nginxPort: number) {
+  const ports = config.apiPorts.map((_, i) => config.API_BASE_PORT + 40 + i);
+  for (const port of ports) {
+    supervisor.start({
+      name: `node-floor-${port}`,
+      command: process.execPath,
+      args: ['--import', 'tsx', join(REPO_ROOT, 'loadtest/bench/floor-server.ts'), String(port)],
+      cwd: REPO_ROOT,
+    });
+    await waitUntil(() => fetch(`http://127.0.0.1:${port}/`).then(() => true), 20_000, `node floor ${port}`);
+  }
+  return startNginxVariant(config, supervisor, 'capacity-floor', nginxPort, ({ cacheDir }) => shopSite(config, nginxPort, ports, cacheDir));
+}
+
 export function shopSite(config: StackConfig, port: number, apiPorts: number[], cacheDir: string) {
   return renderTemplate(readFileSync(join(REPO_ROOT, 'nginx/templates/flash-flow.conf.template'), 'utf8'), {
     NGINX_PORT: String(port),

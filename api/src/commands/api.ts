@@ -10,7 +10,13 @@ import { createApiMetrics } from '../platform/metrics.js';
 import { onShutdownSignal } from '../platform/shutdown.js';
 
 /** A herd arrives as thousands of connections at once: a deeper accept queue than Node's 511. */
-const LISTEN_BACKLOG = 4096;
+export const LISTEN_BACKLOG = 4096;
+/**
+ * nginx reuses idle upstream connections for up to 30 s (keepalive_timeout in
+ * nginx/templates). If the replica closed one first (Node's default is 5 s), a
+ * POST sent on it would meet a reset that nginx must not retry: outlive nginx.
+ */
+export const REPLICA_KEEP_ALIVE_MS = 65_000;
 
 type ReplicaParts = Omit<AppDependencies, 'purchases' | 'trustRequestId' | 'requestDeadlineMs'>;
 
@@ -48,11 +54,8 @@ export function runApi(env: Env): void {
     const isPurchase = request.method === 'POST' && (url === PURCHASE_PATH || url?.startsWith(`${PURCHASE_PATH}?`));
     return isPurchase ? purchase(request, response) : everythingElse(request, response);
   });
-  // nginx reuses idle upstream connections for up to 30 s (keepalive_timeout in
-  // nginx/templates). If the replica closed one first (Node's default is 5 s), a
-  // POST sent on it would meet a reset that nginx must not retry: outlive nginx.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.keepAliveTimeout = REPLICA_KEEP_ALIVE_MS;
+  server.headersTimeout = REPLICA_KEEP_ALIVE_MS + 1_000;
   server.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG }, () => {
     logger.info({ port: env.PORT }, 'api replica listening');
   });

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { CapacityResults } from './capacity.js';
+import { renderCapacity } from './capacity-report.js';
+import type { HerdReport } from './herd-client.js';
+
+const report = (perSecond: number, p99: number, statuses: Record<string, number> = { '200': 1 }): HerdReport => ({
+  sent: 1,
+  unsent: 0,
+  answered: 1,
+  seconds: 8,
+  perSecond,
+  cpuSeconds: 1,
+  ms: { p50: p99 / 2, p90: p99, p99, max: p99 },
+  errors: { connect: 0, reset: 0, timeout: 0, parse: 0 },
+  statuses,
+  unavailableWithoutRetryAfter: 0,
+  timeline: [{ '201': perSecond }, { '201': perSecond }],
+});
+
+function results(floor: { rate: number; herd1k: number; herd10k: number } | undefined): CapacityResults {
+  const herd = (p99: number) => ({ report: report(1000, p99, { '201': 1000 }), checks: [{ ok: true, text: 'fine' }] });
+  return {
+    startedAt: '2026-12-02T06:00:00.000Z',
+    commit: 'abc1234',
+    machine: '2 × test CPU, 1.0 GiB',
+    concurrency: 200,
+    ceiling: { herd1k: [report(0, 30)], herd10k: [report(0, 300)], closed: [{ report: report(30_000, 10) }] },
+    ...(floor
+      ? { floor: { herd1k: [report(0, floor.herd1k)], herd10k: [report(0, floor.herd10k)], closed: [{ report: report(floor.rate, 10) }] } }
+      : {}),
+    shop: {
+      herd1k: [herd(240)],
+      herd10k: [herd(1_800)],
+      soldOut: [{ report: report(9_000, 50) }],
+      buying: [{ report: report(3_000, 80) }],
+      status: [{ report: report(27_000, 20) }],
+    },
+    scaling: [],
+    overload: {
+      capacityPerSecond: 3_000,
+      offeredPerSecond: 15_000,
+      report: report(4_000, 4_000, { '201': 10, '503': 10 }),
+      recovery: report(3_000, 80),
+      checks: [{ ok: true, text: 'fine' }],
+    },
+  };
+}
+
+describe('the capacity section', () => {
+  it('shows the Node floor beside the ceiling, and the shop as a share of it', () => {
+    const text = renderCapacity(results({ rate: 12_000, herd1k: 120, herd10k: 1_650 }));
+    expect(text).toContain(
+      '| sold-out path, 200 in flight | 30,000/s (30,000–30,000) | 12,000/s (12,000–12,000) (40%) | 9,000/s (9,000–9,000) | 30% | ≥ 50% | ✗ | 75% |',
+    );
+    expect(text).toContain('| 1,000-buyer herd, p99 | 30 ms (30–30) | 120 ms (120–120) (4.0×) | 240 ms (240–240) | 8.0× | ≤ 5× | ✗ | 2.0× |');
+    // The status never reaches Node: the floor does not bound it.
+    expect(text).toContain('| status (micro-cache), 200 in flight | 30,000/s (30,000–30,000) | – |');
+    expect(text).toContain('The floor itself misses the sold-out target, the 10,000-buyer herd target:');
+  });
+
+  it('says when the floor meets every target', () => {
+    expect(renderCapacity(results({ rate: 20_000, herd1k: 60, herd10k: 600 }))).toContain('The floor meets every target');
+  });
+
+  it('renders older results that have no floor', () => {
+    const text = renderCapacity(results(undefined));
+    expect(text).toContain('| sold-out path, 200 in flight | 30,000/s (30,000–30,000) | – | 9,000/s (9,000–9,000) | 30% | ≥ 50% | ✗ | – |');
+    expect(text).not.toContain('The Node floor is');
+  });
+});
