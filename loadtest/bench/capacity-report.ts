@@ -29,6 +29,9 @@ function cpuLine(label: string, run: Run | undefined, node = API_ROLE): string {
   return `| ${label} | ${fmt(rate)} | ${Number.isFinite(microseconds) ? fmt(microseconds) : '–'} | ${fmt(((cpu.nginx ?? NaN) / rate) * 1e6)} | ${roles} |`;
 }
 
+/** "a", "a and b", "a, b and c". */
+const listed = (items: string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+
 function herdChecks(label: string, checks: HerdCheck[]): string {
   const failed = checks.flatMap((c, i) => c.checks.filter((x) => !x.ok).map((x) => `run ${i + 1}: ${x.text}`));
   const counts = checks.map((c) => JSON.stringify(c.report.statuses)).join(', ');
@@ -100,7 +103,7 @@ export function renderCapacity(r: CapacityResults): string {
         ['the 10,000-buyer herd target', herdRatio(f.herd10k, c.herd10k) > CAPACITY_TARGETS.herd10kP99],
       ]
         .filter(([, missed]) => missed)
-        .map(([what]) => what)
+        .map(([what]) => what as string)
     : [];
   const floorNote = !f
     ? []
@@ -108,7 +111,7 @@ export function renderCapacity(r: CapacityResults): string {
         '',
         `The Node floor is the shop’s own nginx site in front of as many bare Node servers as the shop has replicas, each answering every request with the shop’s SOLD_OUT answer and doing nothing else (loadtest/bench/floor-server.ts): no path through a Node replica can be faster on this machine. ` +
           (floorBelow.length
-            ? `The floor itself misses ${floorBelow.join(', ')}: that much of the gap is a Node process answering behind nginx on these two cores, not the shop’s own work.`
+            ? `The floor itself misses ${listed(floorBelow)}: that much of the gap is a Node process answering behind nginx on these two cores, not the shop’s own work.`
             : 'The floor meets every target: what separates the shop from them is its own work.'),
       ];
 

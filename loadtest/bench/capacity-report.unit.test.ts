@@ -55,7 +55,7 @@ describe('the capacity section', () => {
     expect(text).toContain('| 1,000-buyer herd, p99 | 30 ms (30–30) | 120 ms (120–120) (4.0×) | 240 ms (240–240) | 8.0× | ≤ 5× | ✗ | 2.0× |');
     // The status never reaches Node: the floor does not bound it.
     expect(text).toContain('| status (micro-cache), 200 in flight | 30,000/s (30,000–30,000) | – |');
-    expect(text).toContain('The floor itself misses the sold-out target, the 10,000-buyer herd target:');
+    expect(text).toContain('The floor itself misses the sold-out target and the 10,000-buyer herd target:');
   });
 
   it('says when the floor meets every target', () => {

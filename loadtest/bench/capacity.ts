@@ -150,6 +150,8 @@ export async function measureCapacity(input: {
 
   say('\n==> capacity 1b. the Node floor: the shop’s nginx in front of bare Node servers that answer SOLD_OUT and nothing else');
   const floorUrl = await startNodeFloor(config, extra, base + 10);
+  // JIT-warm, as the shop is below.
+  await purchase(floorUrl, 'floor-warm', { durationSeconds: 3 });
   const floor = {
     herd1k: await repeat('1,000 at once', () => herd(`${floorUrl}${PURCHASE_PATH}`, 1_000, '{"userId":"floor-%u"}'), (r) => r),
     herd10k: await repeat('10,000 at once', () => herd(`${floorUrl}${PURCHASE_PATH}`, 10_000, '{"userId":"floor-%u"}'), (r) => r),
