@@ -20,6 +20,8 @@ import { SCENARIOS } from './scenarios.js';
 /** A stack of its own, on ports clear of the shop's, the tests', the load suite's and the benchmark's. */
 const CHAOS_STACK_ENV = {
   FLASH_STATE_DIR: '.flash/chaos',
+  // The same replicas on every machine, so every scenario meets the same stack.
+  API_REPLICAS: '3',
   NGINX_PORT: '28280',
   API_BASE_PORT: '23201',
   REDIS_BASE_PORT: '7601',

@@ -128,7 +128,7 @@ export function renderCapacity(r: CapacityResults): string {
   return [
     `Measured on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC at commit ${r.commit}, on ${r.machine}.`,
     '',
-    `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (3 replicas). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
+    `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (${r.replicas ?? 3} replicas${r.replicas === undefined ? '' : ', the local stack’s default here: one per core, at least two'}). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
     '',
     '| figure | ceiling | Node floor | Flash Flow | ratio | target | met | Flash Flow / floor |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -9,7 +9,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { StackConfig } from '../../stack/src/config.js';
+import { defaultApiReplicas, type StackConfig } from '../../stack/src/config.js';
 import type { Supervisor } from '../../stack/src/processes.js';
 import { createSale } from '../harness.js';
 import { readStoreFacts, storeInvariants, waitForReconcile, type StoreCoordinates, type Stores } from '../verify.js';
@@ -64,6 +64,8 @@ export interface CapacityResults {
   commit: string;
   machine: string;
   concurrency: number;
+  /** How many replicas the shop had: the local stack's default on this machine (absent in older results: 3). */
+  replicas?: number;
   ceiling: { herd1k: HerdReport[]; herd10k: HerdReport[]; closed: Run[] };
   /** The shop's nginx in front of bare Node servers answering SOLD_OUT (floor-server.ts); absent in older results. */
   floor?: { herd1k: HerdReport[]; herd10k: HerdReport[]; closed: Run[] };
@@ -114,7 +116,14 @@ export async function measureCapacity(input: {
   const addresses = addressBlocks();
   const base = config.NGINX_PORT + 20;
   const ceilingUrl = await startNginxVariant(config, extra, 'capacity-ceiling', base, () => ceilingSite(base));
-  const shop = config.baseUrl;
+  // The shop as `npm start` runs it here; the bench stack has more replicas, for the scaling runs.
+  const replicas = Math.min(defaultApiReplicas(), config.apiPorts.length);
+  const shop =
+    replicas === config.apiPorts.length
+      ? config.baseUrl
+      : await startNginxVariant(config, extra, 'capacity-shop', base + 11, ({ cacheDir }) =>
+          shopSite(config, base + 11, config.apiPorts.slice(0, replicas), cacheDir),
+        );
 
   const closed = (url: string, extraOptions: Partial<HerdOptions> = {}) =>
     runHerd({ url, count: 100_000_000, concurrency, durationSeconds: seconds, addresses: addresses(), ...extraOptions });
@@ -149,7 +158,7 @@ export async function measureCapacity(input: {
   };
 
   say('\n==> capacity 1b. the Node floor: the shop’s nginx in front of bare Node servers that answer SOLD_OUT and nothing else');
-  const floorUrl = await startNodeFloor(config, extra, base + 10);
+  const floorUrl = await startNodeFloor(config, extra, base + 10, replicas);
   // JIT-warm, as the shop is below.
   await purchase(floorUrl, 'floor-warm', { durationSeconds: 3 });
   const floor = {
@@ -158,7 +167,7 @@ export async function measureCapacity(input: {
     closed: await repeat(`${concurrency} in flight`, withCpuOnFirst(() => purchase(floorUrl, 'floor')), (r) => r.report),
   };
 
-  say('\n==> capacity 2. the shop through nginx, 3 replicas');
+  say(`\n==> capacity 2. the shop through nginx, ${replicas} replicas (one per core, at least two: the local stack's default)`);
   // JIT-warm every replica on both paths, and give each the sold-out memo.
   await createSale(storesEnv, 1, 'Capacity: warm-up');
   await purchase(shop, `warm-${Date.now()}`, { durationSeconds: 3 });
@@ -196,7 +205,7 @@ export async function measureCapacity(input: {
   const capacityPerSecond = median(buying.map((r) => r.report.perSecond));
   const overload = await measureOverload({ stores, storesEnv, shop, capacityPerSecond, settings, addresses, purchase, say });
 
-  return { startedAt, commit: currentCommit(), machine: describeMachine(), concurrency, ceiling, floor, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
+  return { startedAt, commit: currentCommit(), machine: describeMachine(), concurrency, replicas, ceiling, floor, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
 }
 
 async function pinReplicas(config: StackConfig, cpus: string) {

@@ -50,11 +50,11 @@ export async function startNginxVariant(
 }
 
 /**
- * The Node floor (floor-server.ts): as many bare Node servers as the shop has
- * replicas, behind nginx with the shop's own site. Returns nginx's URL.
+ * The Node floor (floor-server.ts): `servers` bare Node servers, as many as
+ * the shop's replicas, behind nginx with the shop's own site. Returns nginx's URL.
  */
-export async function startNodeFloor(config: StackConfig, supervisor: Supervisor, nginxPort: number) {
-  const ports = config.apiPorts.map((_, i) => config.API_BASE_PORT + 40 + i);
+export async function startNodeFloor(config: StackConfig, supervisor: Supervisor, nginxPort: number, servers: number) {
+  const ports = Array.from({ length: servers }, (_, i) => config.API_BASE_PORT + 40 + i);
   for (const port of ports) {
     supervisor.start({
       name: `node-floor-${port}`,

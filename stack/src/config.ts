@@ -1,4 +1,5 @@
 /** The local stack's settings: parsed once from the environment, with zod. */
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -28,12 +29,26 @@ export function parseEnvFile(text: string): Record<string, string> {
 export const SHARED_SERVICE_ENV = parseEnvFile(readFileSync(resolve(REPO_ROOT, 'stack/flashflow.env'), 'utf8'));
 
 const port = z.coerce.number().int().min(1).max(65535);
+const MAX_API_REPLICAS = 16;
+
+/**
+ * A replica is one Node thread: more replicas than cores only share them, and
+ * each then answers fewer requests per wake-up at a higher cost apiece (the
+ * capacity benchmark's scaling table).
+ */
+export const defaultApiReplicas = () => Math.min(MAX_API_REPLICAS, Math.max(2, availableParallelism()));
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const StackSchema = z.object({
   FLASH_STATE_DIR: z.string().default('.flash/shop').describe('where the local stack keeps its data and logs'),
   NGINX_PORT: port.default(8080).describe('the shop’s port'),
-  API_REPLICAS: z.coerce.number().int().min(1).max(16).default(3).describe('how many API replicas'),
+  API_REPLICAS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_API_REPLICAS)
+    .optional()
+    .describe('how many API replicas; unset: one per core (`nproc`), as nginx has a worker per core, and at least two, so one can fail while another serves'),
   API_BASE_PORT: port.default(3001).describe('the first replica’s port; the others follow'),
   REDIS_BASE_PORT: port.default(7001).describe('the first Redis node’s port; six nodes on consecutive ports, each with an address of its own, 127.0.2.1 to 127.0.2.6'),
   PG_PORT: port.default(5433).describe('PostgreSQL'),
@@ -72,7 +87,7 @@ export function loadStackConfig(source: NodeJS.ProcessEnv = process.env) {
   // makes its own connections from it, so a fault between two nodes can be
   // injected by address (chaos/faults.ts) while clients still reach both.
   const redisNodes = Array.from({ length: 6 }, (_, i) => ({ host: `127.0.2.${i + 1}`, port: env.REDIS_BASE_PORT + i }));
-  const apiPorts = Array.from({ length: env.API_REPLICAS }, (_, i) => env.API_BASE_PORT + i);
+  const apiPorts = Array.from({ length: env.API_REPLICAS ?? defaultApiReplicas() }, (_, i) => env.API_BASE_PORT + i);
   return {
     ...env,
     stateDir,

@@ -18,6 +18,8 @@ import { startStack } from './stack.js';
 /** The test stack has ports of its own (Redis: 100 above the shop, since each node also uses port + 10000), so both can run at once. */
 const TEST_STACK_ENV = {
   FLASH_STATE_DIR: '.flash/test',
+  // The same replicas on every machine, so the suites test the same stack everywhere.
+  API_REPLICAS: '3',
   NGINX_PORT: '18080',
   API_BASE_PORT: '13001',
   REDIS_BASE_PORT: '7101', // not 17001: the shop's cluster bus uses port + 10000
