@@ -29,6 +29,13 @@ function cpuLine(label: string, run: Run | undefined, node = API_ROLE): string {
   return `| ${label} | ${fmt(rate)} | ${Number.isFinite(microseconds) ? fmt(microseconds) : '–'} | ${fmt(((cpu.nginx ?? NaN) / rate) * 1e6)} | ${roles} |`;
 }
 
+const shopReplicas = (replicas: CapacityResults['replicas']) =>
+  !replicas
+    ? '3 replicas'
+    : replicas.measured === replicas.stackDefault
+      ? `${replicas.measured} replicas, as the local stack starts them here: one per core, at least two`
+      : `${replicas.measured} replicas, the bench stack’s most; the local stack would start ${replicas.stackDefault} here`;
+
 /** "a", "a and b", "a, b and c". */
 const listed = (items: string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
 
@@ -128,7 +135,7 @@ export function renderCapacity(r: CapacityResults): string {
   return [
     `Measured on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC at commit ${r.commit}, on ${r.machine}.`,
     '',
-    `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (${r.replicas ?? 3} replicas${r.replicas === undefined ? '' : ', the local stack’s default here: one per core, at least two'}). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
+    `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (${shopReplicas(r.replicas)}). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
     '',
     '| figure | ceiling | Node floor | Flash Flow | ratio | target | met | Flash Flow / floor |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

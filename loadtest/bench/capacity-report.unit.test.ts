@@ -62,6 +62,13 @@ describe('the capacity section', () => {
     expect(renderCapacity(results({ rate: 20_000, herd1k: 60, herd10k: 600 }))).toContain('The floor meets every target');
   });
 
+  it('says how many replicas the shop had, and whether that is what the local stack starts', () => {
+    const at = (measured: number, stackDefault: number) => renderCapacity({ ...results(undefined), replicas: { measured, stackDefault } });
+    expect(at(2, 2)).toContain('against the shop (2 replicas, as the local stack starts them here: one per core, at least two)');
+    expect(at(3, 8)).toContain('against the shop (3 replicas, the bench stack’s most; the local stack would start 8 here)');
+    expect(renderCapacity(results(undefined))).toContain('against the shop (3 replicas)');
+  });
+
   it('renders older results that have no floor', () => {
     const text = renderCapacity(results(undefined));
     expect(text).toContain('| sold-out path, 200 in flight | 30,000/s (30,000–30,000) | – | 9,000/s (9,000–9,000) | 30% | ≥ 50% | ✗ | – |');

@@ -64,8 +64,8 @@ export interface CapacityResults {
   commit: string;
   machine: string;
   concurrency: number;
-  /** How many replicas the shop had: the local stack's default on this machine (absent in older results: 3). */
-  replicas?: number;
+  /** How many replicas the shop had, and how many the local stack starts on this machine (absent in older results: 3). */
+  replicas?: { measured: number; stackDefault: number };
   ceiling: { herd1k: HerdReport[]; herd10k: HerdReport[]; closed: Run[] };
   /** The shop's nginx in front of bare Node servers answering SOLD_OUT (floor-server.ts); absent in older results. */
   floor?: { herd1k: HerdReport[]; herd10k: HerdReport[]; closed: Run[] };
@@ -116,8 +116,9 @@ export async function measureCapacity(input: {
   const addresses = addressBlocks();
   const base = config.NGINX_PORT + 20;
   const ceilingUrl = await startNginxVariant(config, extra, 'capacity-ceiling', base, () => ceilingSite(base));
-  // The shop as `npm start` runs it here; the bench stack has more replicas, for the scaling runs.
-  const replicas = Math.min(defaultApiReplicas(), config.apiPorts.length);
+  // The shop as `npm start` runs it here, up to the bench stack's replicas (it has three, for the scaling runs).
+  const stackDefault = defaultApiReplicas();
+  const replicas = Math.min(stackDefault, config.apiPorts.length);
   const shop =
     replicas === config.apiPorts.length
       ? config.baseUrl
@@ -167,7 +168,7 @@ export async function measureCapacity(input: {
     closed: await repeat(`${concurrency} in flight`, withCpuOnFirst(() => purchase(floorUrl, 'floor')), (r) => r.report),
   };
 
-  say(`\n==> capacity 2. the shop through nginx, ${replicas} replicas (one per core, at least two: the local stack's default)`);
+  say(`\n==> capacity 2. the shop through nginx, ${replicas} replicas (the local stack starts ${stackDefault} here: one per core, at least two)`);
   // JIT-warm every replica on both paths, and give each the sold-out memo.
   await createSale(storesEnv, 1, 'Capacity: warm-up');
   await purchase(shop, `warm-${Date.now()}`, { durationSeconds: 3 });
@@ -205,7 +206,7 @@ export async function measureCapacity(input: {
   const capacityPerSecond = median(buying.map((r) => r.report.perSecond));
   const overload = await measureOverload({ stores, storesEnv, shop, capacityPerSecond, settings, addresses, purchase, say });
 
-  return { startedAt, commit: currentCommit(), machine: describeMachine(), concurrency, replicas, ceiling, floor, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
+  return { startedAt, commit: currentCommit(), machine: describeMachine(), concurrency, replicas: { measured: replicas, stackDefault }, ceiling, floor, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
 }
 
 async function pinReplicas(config: StackConfig, cpus: string) {
