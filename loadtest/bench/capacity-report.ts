@@ -102,16 +102,15 @@ export function renderCapacity(r: CapacityResults): string {
       };
     }),
   ];
-  const floorBelow = f
+  const floorMisses: [target: string, missed: boolean][] = f
     ? [
         ['the sold-out target', floorRate / ceilingRate < CAPACITY_TARGETS.soldOut],
         ['the buying target', floorRate / ceilingRate < CAPACITY_TARGETS.buying],
         ['the 1,000-buyer herd target', herdRatio(f.herd1k, c.herd1k) > CAPACITY_TARGETS.herd1kP99],
         ['the 10,000-buyer herd target', herdRatio(f.herd10k, c.herd10k) > CAPACITY_TARGETS.herd10kP99],
       ]
-        .filter(([, missed]) => missed)
-        .map(([what]) => what as string)
     : [];
+  const floorBelow = floorMisses.filter(([, missed]) => missed).map(([target]) => target);
   const floorNote = !f
     ? []
     : [

@@ -47,6 +47,16 @@ function readProcs(): Map<number, ProcStat> {
 export const API_ROLE = 'API replicas (node)';
 export const NODE_FLOOR_ROLE = 'Node floor servers (node)';
 
+/** A supervised service's role, by its name (its pid file's); any other keeps its own name. */
+const ROLE_BY_NAME: [name: RegExp, role: string][] = [
+  [/^api-/, API_ROLE],
+  [/^node-floor-/, NODE_FLOOR_ROLE],
+  [/^redis-/, 'Redis Cluster (6 nodes)'],
+  [/^nginx/, 'nginx'],
+  [/^postgres$/, 'PostgreSQL'],
+  [/^reconciler$/, 'reconciler (node)'],
+];
+
 /** Our processes by role: the stack's pid files, k6, this process; children count for their parent's role. */
 function cpuByRole(stateDir: string): Map<string, number> {
   const roles = new Map<number, string>([[process.pid, 'bench harness (node)']]);
@@ -54,20 +64,7 @@ function cpuByRole(stateDir: string): Map<string, number> {
   for (const file of readdirSync(pidDir)) {
     const pid = readPid(join(pidDir, file));
     const name = file.replace(/\.pid$/, '');
-    const role = name.startsWith('api-')
-      ? API_ROLE
-      : name.startsWith('node-floor-')
-        ? NODE_FLOOR_ROLE
-        : name.startsWith('redis-')
-        ? 'Redis Cluster (6 nodes)'
-        : name.startsWith('nginx')
-          ? 'nginx'
-          : name === 'postgres'
-            ? 'PostgreSQL'
-            : name === 'reconciler'
-              ? 'reconciler (node)'
-              : name;
-    roles.set(pid, role);
+    roles.set(pid, ROLE_BY_NAME.find(([pattern]) => pattern.test(name))?.[1] ?? name);
   }
   const procs = readProcs();
   const totals = new Map<string, number>();

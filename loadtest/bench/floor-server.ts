@@ -7,9 +7,8 @@
  *
  *   node --import tsx loadtest/bench/floor-server.ts PORT
  */
-import { createServer } from 'node:http';
-import { LISTEN_BACKLOG, REPLICA_KEEP_ALIVE_MS } from '../../api/src/commands/api.js';
 import { errorBody } from '../../api/src/errors.js';
+import { createReplicaServer, LISTEN_BACKLOG } from '../../api/src/platform/replica-server.js';
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -17,7 +16,7 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
   process.exit(2);
 }
 
-const server = createServer((request, response) => {
+const server = createReplicaServer((request, response) => {
   request.resume();
   request.on('end', () => {
     const requestId = (request.headers['x-request-id'] as string | undefined) ?? 'floor';
@@ -31,5 +30,4 @@ const server = createServer((request, response) => {
     response.end(body);
   });
 });
-server.keepAliveTimeout = REPLICA_KEEP_ALIVE_MS;
 server.listen({ port, host: '127.0.0.1', backlog: LISTEN_BACKLOG });

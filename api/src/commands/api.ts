@@ -1,5 +1,4 @@
 /** `flashflow api`: one API replica. The only place that builds its real clients. */
-import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { createApp, type AppDependencies } from '../app.js';
 import type { Env } from '../env.js';
@@ -7,16 +6,8 @@ import { createPurchaseEndpoint, PURCHASE_PATH, servePurchase } from '../feature
 import { connectShopStore } from '../features/flash-sale/shop-store.js';
 import { createLogger } from '../platform/logger.js';
 import { createApiMetrics } from '../platform/metrics.js';
+import { createReplicaServer, LISTEN_BACKLOG } from '../platform/replica-server.js';
 import { onShutdownSignal } from '../platform/shutdown.js';
-
-/** A herd arrives as thousands of connections at once: a deeper accept queue than Node's 511. */
-export const LISTEN_BACKLOG = 4096;
-/**
- * nginx reuses idle upstream connections for up to 30 s (keepalive_timeout in
- * nginx/templates). If the replica closed one first (Node's default is 5 s), a
- * POST sent on it would meet a reset that nginx must not retry: outlive nginx.
- */
-export const REPLICA_KEEP_ALIVE_MS = 65_000;
 
 type ReplicaParts = Omit<AppDependencies, 'purchases' | 'trustRequestId' | 'requestDeadlineMs'>;
 
@@ -49,13 +40,11 @@ export function runApi(env: Env): void {
   // Purchases skip the framework (purchase-endpoint.ts); everything else is Hono's.
   const purchase = servePurchase(purchases, metrics, env.TRUST_REQUEST_ID);
   const everythingElse = getRequestListener(app.fetch);
-  const server = createServer((request, response) => {
+  const server = createReplicaServer((request, response) => {
     const { url } = request;
     const isPurchase = request.method === 'POST' && (url === PURCHASE_PATH || url?.startsWith(`${PURCHASE_PATH}?`));
     return isPurchase ? purchase(request, response) : everythingElse(request, response);
   });
-  server.keepAliveTimeout = REPLICA_KEEP_ALIVE_MS;
-  server.headersTimeout = REPLICA_KEEP_ALIVE_MS + 1_000;
   server.listen({ port: env.PORT, host: env.HOST, backlog: LISTEN_BACKLOG }, () => {
     logger.info({ port: env.PORT }, 'api replica listening');
   });
