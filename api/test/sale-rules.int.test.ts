@@ -154,6 +154,27 @@ describe('the purchase rules against a model (T-2, T-3, PR-1..PR-4, IM-3..IM-5)'
     );
   });
 
+  it('matches the model when the attempts arrive together, and one call of the script decides several', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('upcoming', 'active', 'ended') as fc.Arbitrary<keyof typeof phases>,
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.constantFrom('ann', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus'), { minLength: 2, maxLength: 25 }),
+        async (phase, stock, attempts) => {
+          const { sale } = await privateSale(phases[phase], stock);
+          const expected = model(phase, stock);
+          // The first claim starts a round alone; the rest share the next one, in the order sent.
+          const outcomes = await Promise.all(attempts.map((user) => store.claim(sale.id, user, randomUUID())));
+          expect(outcomes.map((outcome) => outcome.kind)).toEqual(attempts.map((user) => expected.attempt(user)));
+          expect((await stack.store.snapshot(sale.id))?.remaining).toBe(expected.remaining);
+          expect(await stack.redis.hlen(saleKeys(sale.id).buyers)).toBe(expected.buyers.size);
+          expect(await stack.redis.xlen(saleKeys(sale.id).purchases)).toBe(expected.buyers.size);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('keeps the invariants when the attempts race (NF-7, NF-8, NF-9)', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -177,6 +198,36 @@ describe('the purchase rules against a model (T-2, T-3, PR-1..PR-4, IM-3..IM-5)'
       ),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('a round of claims on the Cluster client', () => {
+  it('reaches the sale’s shard whatever is sent beside it', async () => {
+    // ioredis groups automatic pipelines by a command's first argument, which for
+    // purchase.lua is its number of keys: sent in such a pipeline, a round would
+    // travel with commands for other shards, and fail.
+    const sizes = Array.from({ length: 24 }, (_, i) => i + 1);
+    const { sale } = await privateSale({ startOffsetMs: -1_000, endOffsetMs: 120_000 }, sizes.reduce((sum, size) => sum + size));
+    const keys = saleKeys(sale.id);
+    const buyers = (size: number) => Array.from({ length: size }, (_, i) => `round-${size}-buyer-${i}`);
+    const round = (size: number) =>
+      stack.redis.flashPurchase(
+        4 + size,
+        keys.sale,
+        keys.buyers,
+        keys.purchases,
+        keys.closed,
+        ...buyers(size).map((buyer) => keys.attempts(buyer)),
+        10,
+        10_000,
+        ...buyers(size).flatMap((buyer) => [buyer, randomUUID(), '']),
+      ) as Promise<string[][]>;
+    // Every round and reads of keys on every shard, in one tick.
+    const reads = Array.from({ length: 30 }, (_, i) => stack.redis.get(`unrelated-${i}`));
+    const rounds = await Promise.all(sizes.map(round));
+    await Promise.all(reads);
+    expect(rounds.map((replies) => replies.length)).toEqual(sizes);
+    expect(new Set(rounds.flat().map(([outcome]) => outcome))).toEqual(new Set(['CONFIRMED']));
   });
 });
 

@@ -9,10 +9,12 @@ import {
   parseClaimReply,
   saleKeys,
   type BuyerRecord,
+  type ClaimOutcome,
   type PurchaseDecision,
   type SaleDefinition,
 } from './flash-sale.logic.js';
 import type { DurabilityCheck } from './purchase-durability.js';
+import { createSaleRounds } from './sale-rounds.js';
 
 export interface SaleSnapshot extends SaleDefinition {
   remaining: number;
@@ -29,7 +31,7 @@ export interface RedisSaleStore {
   snapshot(saleId: string): Promise<SaleSnapshot | null>;
   /** The immutable part of a sale, cached per id. */
   definition(saleId: string): Promise<SaleDefinition | null>;
-  /** Runs purchase.lua, then, for any answer that names a purchase, the durability check. */
+  /** Runs purchase.lua (in a round with the claims that arrive meanwhile), then, for any answer that names a purchase, the durability check. */
   claim(saleId: string, userId: string, purchaseId: string): Promise<PurchaseDecision>;
   /** The buyer's purchase, checked for durability before it is reported. */
   lookupPurchase(saleId: string, userId: string): Promise<PurchaseLookup>;
@@ -69,6 +71,20 @@ export interface BuyerAttemptLimit {
   windowMs: number;
 }
 
+/** A purchase to decide: who, the id it gets if confirmed, and its trace. */
+interface Claim {
+  userId: string;
+  purchaseId: string;
+  traceParent: string;
+}
+
+/**
+ * One round of purchase.lua holds the sale's shard while it runs (a few
+ * microseconds per purchase): this bounds that time for everything else on
+ * the shard. It is not a rate, since the next round starts as soon as one ends.
+ */
+const MAX_CLAIMS_PER_ROUND = 256;
+
 /** Generous by default: a shopper pressing Buy a few times is never limited. */
 const DEFAULT_ATTEMPT_LIMIT: BuyerAttemptLimit = { attempts: 10, windowMs: 10_000 };
 
@@ -90,6 +106,23 @@ export function createRedisSaleStore(
   const definitions = new Map<string, SaleDefinition>();
   const isDurable = (saleId: string, userId: string, purchaseId: string) =>
     durability ? durability.holds(saleId, userId, purchaseId) : Promise.resolve(true);
+
+  // Claims that arrive while a round of purchase.lua is under way share the next one (sale-rounds.ts).
+  const claimInRound = createSaleRounds<Claim, ClaimOutcome>(async (saleId, claims) => {
+    const keys = saleKeys(saleId);
+    const replies = (await redis.flashPurchase(
+      4 + claims.length,
+      keys.sale,
+      keys.buyers,
+      keys.purchases,
+      keys.closed,
+      ...claims.map(({ userId }) => keys.attempts(createHash('sha256').update(userId).digest('hex').slice(0, 32))),
+      attemptLimit.attempts,
+      attemptLimit.windowMs,
+      ...claims.flatMap(({ userId, purchaseId, traceParent }) => [userId, purchaseId, traceParent]),
+    )) as unknown[];
+    return replies.map(parseClaimReply);
+  }, MAX_CLAIMS_PER_ROUND);
 
   const readSnapshot = async (saleId: string): Promise<SaleSnapshot | null> => {
     const keys = saleKeys(saleId);
@@ -132,22 +165,7 @@ export function createRedisSaleStore(
     },
 
     async claim(saleId, userId, purchaseId) {
-      const keys = saleKeys(saleId);
-      const buyerDigest = createHash('sha256').update(userId).digest('hex').slice(0, 32);
-      const outcome = parseClaimReply(
-        await redis.flashPurchase(
-          keys.sale,
-          keys.buyers,
-          keys.purchases,
-          keys.attempts(buyerDigest),
-          keys.closed,
-          userId,
-          purchaseId,
-          attemptLimit.attempts,
-          attemptLimit.windowMs,
-          sampledTraceParent(),
-        ),
-      );
+      const outcome = await claimInRound(saleId, { userId, purchaseId, traceParent: sampledTraceParent() });
       // Both name a purchase the shopper will be told is theirs. A replayed
       // claim (ioredis re-sends after a dropped connection) comes back as
       // ALREADY_PURCHASED with our own id, and is checked all the same.

@@ -15,11 +15,12 @@
  * taken by a primary whose replica is silent fails check 2.
  *
  * WAIT blocks its connection, so the rounds run on a client of their own, and
- * the checks that arrive while a round is under way share the next one, like
- * a group commit: the cost is one round trip per batch, not per purchase.
+ * the checks that arrive while a round is under way share the next one
+ * (sale-rounds.ts): the cost is one round trip per batch, not per purchase.
  */
 import type { ChainableCommander, Cluster } from 'ioredis';
 import { parseBuyerRecord, saleKeys } from './flash-sale.logic.js';
+import { createSaleRounds } from './sale-rounds.js';
 
 /** Adds the reads of one round to a pipeline (all on the sale's slot). */
 export type RoundReads = (pipeline: ChainableCommander) => ChainableCommander;
@@ -46,15 +47,18 @@ export interface DurabilityOptions {
   timeoutMs: number;
 }
 
-interface Waiter {
+/** A purchase waiting to be promised. */
+interface Holder {
   userId: string;
   purchaseId: string;
-  resolve: (durable: boolean) => void;
 }
+
+/** One round reads every buyer it judges in one HMGET; this bounds that reply. */
+const MAX_BUYERS_PER_ROUND = 1_000;
 
 /** The verdict of one round, for each buyer asked about: their purchase is held, and durably. */
 export function judgeRound(
-  waiters: Pick<Waiter, 'userId' | 'purchaseId'>[],
+  waiters: Holder[],
   users: string[],
   round: { records: (string | null)[]; durable: boolean } | null,
 ): boolean[] {
@@ -64,8 +68,6 @@ export function judgeRound(
 }
 
 export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: DurabilityOptions): DurabilityCheck {
-  const lanes = new Map<string, Waiter[]>();
-
   const once = async (saleId: string, reads: RoundReads) => {
     const probe = saleKeys(saleId).replicationProbe;
     return reads(redis.pipeline()).incr(probe).wait(replicas, timeoutMs).exec().catch(() => null);
@@ -88,32 +90,17 @@ export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: D
     return { replies, durable: Number(results.at(-1)![1]) >= replicas };
   };
 
-  const drain = async (saleId: string, waiting: Waiter[]) => {
-    while (waiting.length > 0) {
-      const batch = waiting.splice(0);
-      const users = [...new Set(batch.map((waiter) => waiter.userId))];
-      const result = await readDurably(saleId, (pipeline) => pipeline.hmget(saleKeys(saleId).buyers, ...users));
-      const verdicts = judgeRound(batch, users, result && { records: result.replies[0] as (string | null)[], durable: result.durable });
-      batch.forEach((waiter, i) => waiter.resolve(verdicts[i]!));
-    }
-    lanes.delete(saleId);
-  };
+  const holdsInRound = createSaleRounds<Holder, boolean>(async (saleId, holders) => {
+    const users = [...new Set(holders.map((holder) => holder.userId))];
+    const result = await readDurably(saleId, (pipeline) => pipeline.hmget(saleKeys(saleId).buyers, ...users));
+    return judgeRound(holders, users, result && { records: result.replies[0] as (string | null)[], durable: result.durable });
+  }, MAX_BUYERS_PER_ROUND);
 
   return {
     readDurably,
 
     holds(saleId, userId, purchaseId) {
-      if (replicas === 0) return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const waiting = lanes.get(saleId);
-        if (waiting) {
-          waiting.push({ userId, purchaseId, resolve });
-          return;
-        }
-        const lane = [{ userId, purchaseId, resolve }];
-        lanes.set(saleId, lane);
-        void drain(saleId, lane);
-      });
+      return replicas === 0 ? Promise.resolve(true) : holdsInRound(saleId, { userId, purchaseId });
     },
 
     async durableBuyers(saleId) {

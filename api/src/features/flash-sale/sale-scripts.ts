@@ -10,19 +10,12 @@ import { createRedis } from '../../platform/redis.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** purchase.lua: KEYS sale, buyers, purchases, attempts, closed; ARGV userId, purchaseId, attempt limit, window ms, traceparent or ''. */
-    flashPurchase(
-      saleKey: string,
-      buyersKey: string,
-      purchasesKey: string,
-      attemptsKey: string,
-      closedKey: string,
-      userId: string,
-      purchaseId: string,
-      attemptLimit: number,
-      attemptWindowMs: number,
-      traceParent: string,
-    ): Result<unknown, Context>;
+    /**
+     * purchase.lua, for a round of claims: the number of keys (4 + claims),
+     * KEYS sale, buyers, purchases, closed, then each claim's attempt counter;
+     * ARGV attempt limit, window ms, then each claim's userId, purchaseId, traceparent or ''.
+     */
+    flashPurchase(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<unknown, Context>;
     /** status.lua: KEYS sale, closed. */
     flashStatus(saleKey: string, closedKey: string): Result<unknown, Context>;
     /** trim-persisted.lua: KEYS purchases stream; ARGV consumer group. */
@@ -34,8 +27,9 @@ const script = (name: string) => readFileSync(new URL(name, import.meta.url), 'u
 
 /** A Cluster client that can run every sale script. */
 export function connectSaleRedis(env: Env, connectionName: string, natMap?: NatMap): Cluster {
-  const cluster = createRedis(env, connectionName, natMap);
-  cluster.defineCommand('flashPurchase', { numberOfKeys: 5, lua: script('purchase.lua') });
+  // A round of claims is already one call (sale-rounds.ts), with a variable number of keys.
+  const cluster = createRedis(env, connectionName, { natMap, notAutoPipelined: ['flashPurchase'] });
+  cluster.defineCommand('flashPurchase', { lua: script('purchase.lua') });
   cluster.defineCommand('flashStatus', { numberOfKeys: 2, lua: script('status.lua') });
   cluster.defineCommand('flashTrimPersisted', { numberOfKeys: 1, lua: script('trim-persisted.lua') });
   return cluster;
