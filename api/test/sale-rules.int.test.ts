@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saleKeys, type ClaimOutcome, type SaleDefinition } from '../src/features/flash-sale/flash-sale.logic.js';
 import { createRedisSaleStore } from '../src/features/flash-sale/flash-sale.redis.js';
+import { PURCHASE_SCRIPT } from '../src/features/flash-sale/sale-scripts.js';
 import { api, connectToStack, http, purchase, testEnv, waitFor } from './support.js';
 
 const stack = connectToStack();
@@ -203,15 +204,16 @@ describe('the purchase rules against a model (T-2, T-3, PR-1..PR-4, IM-3..IM-5)'
 
 describe('a round of claims on the Cluster client', () => {
   it('reaches the sale’s shard whatever is sent beside it', async () => {
-    // ioredis groups automatic pipelines by a command's first argument, which for
-    // purchase.lua is its number of keys: sent in such a pipeline, a round would
-    // travel with commands for other shards, and fail.
+    // ioredis groups automatic pipelines by a command's first key, and for a
+    // defined script with a variable number of keys it takes the key count for
+    // it: a round would travel with commands for other shards, and fail.
     const sizes = Array.from({ length: 24 }, (_, i) => i + 1);
     const { sale } = await privateSale({ startOffsetMs: -1_000, endOffsetMs: 120_000 }, sizes.reduce((sum, size) => sum + size));
     const keys = saleKeys(sale.id);
     const buyers = (size: number) => Array.from({ length: size }, (_, i) => `round-${size}-buyer-${i}`);
     const round = (size: number) =>
-      stack.redis.flashPurchase(
+      stack.redis.eval(
+        PURCHASE_SCRIPT,
         4 + size,
         keys.sale,
         keys.buyers,

@@ -44,7 +44,7 @@ export function createApiMetrics() {
     purchaseOutcomes,
     claimDuration: new Histogram({
       name: 'flashflow_purchase_claim_duration_seconds',
-      help: 'Time to decide a purchase in Redis Cluster: the Lua script, plus the durability check for an answer that names a purchase.',
+      help: 'Time to decide a purchase in Redis Cluster: its round of claims, the Lua script, and the wait for a replica in the same pipeline.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),

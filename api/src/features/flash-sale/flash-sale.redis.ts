@@ -9,11 +9,11 @@ import {
   parseClaimReply,
   saleKeys,
   type BuyerRecord,
-  type ClaimOutcome,
   type PurchaseDecision,
   type SaleDefinition,
 } from './flash-sale.logic.js';
 import type { DurabilityCheck } from './purchase-durability.js';
+import { PURCHASE_SCRIPT } from './sale-scripts.js';
 import { createSaleRounds } from './sale-rounds.js';
 
 export interface SaleSnapshot extends SaleDefinition {
@@ -31,7 +31,7 @@ export interface RedisSaleStore {
   snapshot(saleId: string): Promise<SaleSnapshot | null>;
   /** The immutable part of a sale, cached per id. */
   definition(saleId: string): Promise<SaleDefinition | null>;
-  /** Runs purchase.lua (in a round with the claims that arrive meanwhile), then, for any answer that names a purchase, the durability check. */
+  /** Runs purchase.lua in a round with the claims that arrive meanwhile, and the durability check in the same pipeline. */
   claim(saleId: string, userId: string, purchaseId: string): Promise<PurchaseDecision>;
   /** The buyer's purchase, checked for durability before it is reported. */
   lookupPurchase(saleId: string, userId: string): Promise<PurchaseLookup>;
@@ -108,9 +108,9 @@ export function createRedisSaleStore(
     durability ? durability.holds(saleId, userId, purchaseId) : Promise.resolve(true);
 
   // Claims that arrive while a round of purchase.lua is under way share the next one (sale-rounds.ts).
-  const claimInRound = createSaleRounds<Claim, ClaimOutcome>(async (saleId, claims) => {
+  const claimInRound = createSaleRounds<Claim, PurchaseDecision>(async (saleId, claims) => {
     const keys = saleKeys(saleId);
-    const replies = (await redis.flashPurchase(
+    const call = [
       4 + claims.length,
       keys.sale,
       keys.buyers,
@@ -120,8 +120,21 @@ export function createRedisSaleStore(
       attemptLimit.attempts,
       attemptLimit.windowMs,
       ...claims.flatMap(({ userId, purchaseId, traceParent }) => [userId, purchaseId, traceParent]),
-    )) as unknown[];
-    return replies.map(parseClaimReply);
+    ] as const;
+    if (!durability) return ((await redis.eval(PURCHASE_SCRIPT, ...call)) as unknown[]).map(parseClaimReply);
+
+    // The script and the wait for replicas in one pipeline (purchase-durability.ts).
+    const round = await durability.runDurably(saleId, (pipeline) => pipeline.eval(PURCHASE_SCRIPT, ...call));
+    const [[failure, replies]] = round.replies as [[Error | null, unknown[]]];
+    if (failure) throw failure;
+    return replies.map((reply): PurchaseDecision => {
+      const outcome = parseClaimReply(reply);
+      // Both name a purchase the shopper will be told is theirs. A replayed
+      // claim (ioredis re-sends after a dropped connection) comes back as
+      // ALREADY_PURCHASED with our own id, and is checked all the same.
+      const promised = outcome.kind === 'CONFIRMED' || outcome.kind === 'ALREADY_PURCHASED';
+      return promised && !round.durable ? { kind: 'NOT_REPLICATED' } : outcome;
+    });
   }, MAX_CLAIMS_PER_ROUND);
 
   const readSnapshot = async (saleId: string): Promise<SaleSnapshot | null> => {
@@ -164,15 +177,8 @@ export function createRedisSaleStore(
       return definition;
     },
 
-    async claim(saleId, userId, purchaseId) {
-      const outcome = await claimInRound(saleId, { userId, purchaseId, traceParent: sampledTraceParent() });
-      // Both name a purchase the shopper will be told is theirs. A replayed
-      // claim (ioredis re-sends after a dropped connection) comes back as
-      // ALREADY_PURCHASED with our own id, and is checked all the same.
-      if (outcome.kind === 'CONFIRMED' || outcome.kind === 'ALREADY_PURCHASED') {
-        if (!(await isDurable(saleId, userId, outcome.purchaseId))) return { kind: 'NOT_REPLICATED' };
-      }
-      return outcome;
+    claim(saleId, userId, purchaseId) {
+      return claimInRound(saleId, { userId, purchaseId, traceParent: sampledTraceParent() });
     },
 
     async lookupPurchase(saleId, userId) {

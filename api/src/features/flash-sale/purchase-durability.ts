@@ -12,7 +12,10 @@
  * Both run in one pipeline, which goes to one node, so they describe the same
  * node even when a failover moved the slot since the claim: a claim taken by
  * an old primary that its successor never received fails check 1, and one
- * taken by a primary whose replica is silent fails check 2.
+ * taken by a primary whose replica is silent fails check 2. A round of claims
+ * runs purchase.lua itself in that pipeline, before the probe (runDurably):
+ * what the script answers is what the node that WAITs holds, so check 1
+ * holds by construction and a 201 costs one round trip, not two.
  *
  * WAIT blocks its connection, so the rounds run on a client of their own, and
  * the checks that arrive while a round is under way share the next one
@@ -25,11 +28,22 @@ import { createSaleRounds } from './sale-rounds.js';
 /** Adds the reads of one round to a pipeline (all on the sale's slot). */
 export type RoundReads = (pipeline: ChainableCommander) => ChainableCommander;
 
+/** What one round's commands answered, each with its error, and whether enough replicas hold everything the primary had after them. */
+export interface DurableRound {
+  replies: [Error | null, unknown][];
+  durable: boolean;
+}
+
 export interface DurabilityCheck {
   /**
-   * Runs `reads` on the sale's primary, then waits for replicas to catch up
-   * with it; resolves with the reads' replies and whether enough replicas
-   * hold everything they saw, or null when any part of the round failed.
+   * Runs `commands` on the sale's primary, then waits for replicas to catch
+   * up with it, in one pipeline: for commands that may fail on their own, such
+   * as a round of purchase.lua. Rejects when the pipeline could not be sent.
+   */
+  runDurably(saleId: string, commands: RoundReads): Promise<DurableRound>;
+  /**
+   * runDurably for reads: the replies, and whether enough replicas hold
+   * everything they saw (false when the wait itself failed); null when a read failed.
    */
   readDurably(saleId: string, reads: RoundReads): Promise<{ replies: unknown[]; durable: boolean } | null>;
   /** True when the sale's primary holds `purchaseId` as the buyer's purchase, and enough replicas hold it too. */
@@ -68,26 +82,31 @@ export function judgeRound(
 }
 
 export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: DurabilityOptions): DurabilityCheck {
-  const once = async (saleId: string, reads: RoundReads) => {
+  /**
+   * One round: `commands`, then the probe and WAIT. ioredis does not
+   * redirect a pipeline that writes, so a round sent to a node that no longer
+   * serves the slot learns the new topology and is sent once more.
+   */
+  const runDurably = async (saleId: string, commands: RoundReads): Promise<DurableRound> => {
     const probe = saleKeys(saleId).replicationProbe;
-    return reads(redis.pipeline()).incr(probe).wait(replicas, timeoutMs).exec().catch(() => null);
+    const once = async () => (await commands(redis.pipeline()).incr(probe).wait(replicas, timeoutMs).exec())!;
+    let results = await once();
+    if (results.some(([error]) => error && /^(MOVED|ASK) /.test(error.message))) {
+      await new Promise<void>((resolve) => redis.refreshSlotsCache(() => resolve()));
+      results = await once();
+    }
+    const [probed, waited] = results.slice(-2) as [[Error | null, unknown], [Error | null, unknown]];
+    return {
+      replies: results.slice(0, -2) as [Error | null, unknown][],
+      durable: !probed[0] && !waited[0] && Number(waited[1]) >= replicas,
+    };
   };
 
-  /**
-   * One round; null when the pipeline failed anywhere (a refused write, a
-   * timeout). ioredis does not redirect a pipeline that writes, so a round
-   * sent to a node that no longer serves the slot learns the new topology
-   * and is sent once more.
-   */
+  /** A round of reads; null when any part of it failed (a refused write, a timeout). */
   const readDurably = async (saleId: string, reads: RoundReads) => {
-    let results = await once(saleId, reads);
-    if (results?.some(([error]) => error && /^(MOVED|ASK) /.test(error.message))) {
-      await new Promise<void>((resolve) => redis.refreshSlotsCache(() => resolve()));
-      results = await once(saleId, reads);
-    }
-    if (!results || results.some(([error]) => error)) return null;
-    const replies = results.slice(0, -2).map(([, reply]) => reply);
-    return { replies, durable: Number(results.at(-1)![1]) >= replicas };
+    const round = await runDurably(saleId, reads).catch(() => null);
+    if (!round || round.replies.some(([error]) => error)) return null;
+    return { replies: round.replies.map(([, reply]) => reply), durable: round.durable };
   };
 
   const holdsInRound = createSaleRounds<Holder, boolean>(async (saleId, holders) => {
@@ -97,6 +116,7 @@ export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: D
   }, MAX_BUYERS_PER_ROUND);
 
   return {
+    runDurably,
     readDurably,
 
     holds(saleId, userId, purchaseId) {

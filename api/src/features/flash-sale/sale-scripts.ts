@@ -1,7 +1,11 @@
 /**
- * The sale's Lua scripts, registered on a Cluster client. defineCommand sends
- * EVALSHA and falls back to EVAL on NOSCRIPT, so a promoted replica that
- * never saw SCRIPT LOAD still runs them.
+ * The sale's Lua scripts. The small ones are registered on a Cluster client:
+ * defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a
+ * promoted replica that never saw SCRIPT LOAD still runs them. purchase.lua
+ * is sent whole, as EVAL, once per round of claims: inside a pipeline that
+ * fallback would run the script after the round's WAIT (purchase-durability.ts),
+ * and ioredis's automatic pipelines group a defined command with a variable
+ * number of keys by that number instead of by its first key.
  */
 import { readFileSync } from 'node:fs';
 import type { Cluster, NatMap, Result } from 'ioredis';
@@ -10,12 +14,6 @@ import { createRedis } from '../../platform/redis.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /**
-     * purchase.lua, for a round of claims: the number of keys (4 + claims),
-     * KEYS sale, buyers, purchases, closed, then each claim's attempt counter;
-     * ARGV attempt limit, window ms, then each claim's userId, purchaseId, traceparent or ''.
-     */
-    flashPurchase(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<unknown, Context>;
     /** status.lua: KEYS sale, closed. */
     flashStatus(saleKey: string, closedKey: string): Result<unknown, Context>;
     /** trim-persisted.lua: KEYS purchases stream; ARGV consumer group. */
@@ -25,11 +23,17 @@ declare module 'ioredis' {
 
 const script = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
 
+/**
+ * purchase.lua, for EVAL with a round of claims: the number of keys (4 +
+ * claims), KEYS sale, buyers, purchases, closed, then each claim's attempt
+ * counter; ARGV attempt limit, window ms, then each claim's userId,
+ * purchaseId, and traceparent or ''.
+ */
+export const PURCHASE_SCRIPT = script('purchase.lua');
+
 /** A Cluster client that can run every sale script. */
 export function connectSaleRedis(env: Env, connectionName: string, natMap?: NatMap): Cluster {
-  // A round of claims is already one call (sale-rounds.ts), with a variable number of keys.
-  const cluster = createRedis(env, connectionName, { natMap, notAutoPipelined: ['flashPurchase'] });
-  cluster.defineCommand('flashPurchase', { lua: script('purchase.lua') });
+  const cluster = createRedis(env, connectionName, natMap);
   cluster.defineCommand('flashStatus', { numberOfKeys: 2, lua: script('status.lua') });
   cluster.defineCommand('flashTrimPersisted', { numberOfKeys: 1, lua: script('trim-persisted.lua') });
   return cluster;
