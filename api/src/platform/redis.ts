@@ -1,18 +1,25 @@
 import { Cluster, type NatMap } from 'ioredis';
 import type { Env } from '../env.js';
 
+export interface RedisClientOptions {
+  natMap?: NatMap;
+  /** Commands sent on their own: each automatic pipeline is an object ioredis builds and sends. */
+  notAutoPipelined?: string[];
+}
+
 /**
  * A Redis Cluster client. Commands time out (a node that hangs must not hang
  * a purchase: the caller answers 503, and retrying is safe), and a client
  * follows failovers by itself. `natMap` routes the cluster through other
  * addresses (tests put a faulty link there).
  */
-export function createRedis(env: Env, connectionName: string, natMap?: NatMap): Cluster {
+export function createRedis(env: Env, connectionName: string, { natMap, notAutoPipelined = [] }: RedisClientOptions = {}): Cluster {
   return new Cluster(
     env.REDIS_NODES.map(({ host, port }) => ({ host, port })),
     {
       scaleReads: 'master',
       enableAutoPipelining: true,
+      autoPipeliningIgnoredCommands: notAutoPipelined,
       slotsRefreshTimeout: 2000,
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 200,

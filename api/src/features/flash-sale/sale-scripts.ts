@@ -33,7 +33,9 @@ export const PURCHASE_SCRIPT = script('purchase.lua');
 
 /** A Cluster client that can run every sale script. */
 export function connectSaleRedis(env: Env, connectionName: string, natMap?: NatMap): Cluster {
-  const cluster = createRedis(env, connectionName, natMap);
+  // A GET here is the current-sale pointer, one read at a time shared by every
+  // request in flight (flash-sale.redis.ts): a pipeline around it only costs.
+  const cluster = createRedis(env, connectionName, { natMap, notAutoPipelined: ['get'] });
   cluster.defineCommand('flashStatus', { numberOfKeys: 2, lua: script('status.lua') });
   cluster.defineCommand('flashTrimPersisted', { numberOfKeys: 1, lua: script('trim-persisted.lua') });
   return cluster;

@@ -12,7 +12,7 @@ import { connectSaleRedis } from './sale-scripts.js';
 
 export function connectShopStore(env: Env, name: string, natMap?: NatMap) {
   const redis = connectSaleRedis(env, name, natMap);
-  const durabilityClient = createRedis(env, `${name}-durability`, natMap);
+  const durabilityClient = createRedis(env, `${name}-durability`, { natMap });
   const store = createRedisSaleStore(redis, {
     attemptLimit: { attempts: env.BUYER_ATTEMPT_LIMIT, windowMs: env.BUYER_ATTEMPT_WINDOW_MS },
     durability: createDurabilityCheck(durabilityClient, {
