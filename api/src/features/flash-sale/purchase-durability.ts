@@ -25,7 +25,7 @@ import type { ChainableCommander, Cluster } from 'ioredis';
 import { parseBuyerRecord, saleKeys } from './flash-sale.logic.js';
 import { createSaleRounds } from './sale-rounds.js';
 
-/** Adds the reads of one round to a pipeline (all on the sale's slot). */
+/** Adds the commands of one round to a pipeline (all on the sale's slot): reads, or a round of purchase.lua. */
 export type RoundReads = (pipeline: ChainableCommander) => ChainableCommander;
 
 /** What one round's commands answered, each with its error, and whether enough replicas hold everything the primary had after them. */
@@ -102,7 +102,7 @@ export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: D
     };
   };
 
-  /** A round of reads; null when any part of it failed (a refused write, a timeout). */
+  /** A round of reads; null when a read failed or the round could not be sent (a failed wait only makes it not durable). */
   const readDurably = async (saleId: string, reads: RoundReads) => {
     const round = await runDurably(saleId, reads).catch(() => null);
     if (!round || round.replies.some(([error]) => error)) return null;

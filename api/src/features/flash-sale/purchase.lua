@@ -84,6 +84,9 @@ local function decide(buyer, purchase_id, traceparent, attempts_key)
 
   local unit = tonumber(sale[3]) - remaining + 1
   remaining = remaining - 1
+  -- Stock first, for each unit: a script that fails part way keeps what it
+  -- wrote, and stock taken without a buyer undersells where the reverse oversells.
+  redis.call('HSET', KEYS[1], 'remaining', remaining)
   redis.call('HSET', KEYS[2], buyer, purchase_id .. '|' .. now_text .. '|' .. unit)
   if traceparent == '' then
     redis.call('XADD', KEYS[3], '*',
@@ -98,8 +101,5 @@ end
 local replies = {}
 for i = 1, #KEYS - 4 do
   replies[i] = decide(ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2], KEYS[4 + i])
-end
-if sale[1] and remaining ~= tonumber(sale[4]) then
-  redis.call('HSET', KEYS[1], 'remaining', remaining)
 end
 return replies
