@@ -26,7 +26,7 @@ import { parseBuyerRecord, saleKeys } from './flash-sale.logic.js';
 import { createSaleRounds } from './sale-rounds.js';
 
 /** Adds the commands of one round to a pipeline (all on the sale's slot): reads, or a round of purchase.lua. */
-export type RoundReads = (pipeline: ChainableCommander) => ChainableCommander;
+export type RoundCommands = (pipeline: ChainableCommander) => ChainableCommander;
 
 /** What one round's commands answered, each with its error, and whether enough replicas hold everything the primary had after them. */
 export interface DurableRound {
@@ -40,12 +40,12 @@ export interface DurabilityCheck {
    * up with it, in one pipeline: for commands that may fail on their own, such
    * as a round of purchase.lua. Rejects when the pipeline could not be sent.
    */
-  runDurably(saleId: string, commands: RoundReads): Promise<DurableRound>;
+  runDurably(saleId: string, commands: RoundCommands): Promise<DurableRound>;
   /**
    * runDurably for reads: the replies, and whether enough replicas hold
    * everything they saw (false when the wait itself failed); null when a read failed.
    */
-  readDurably(saleId: string, reads: RoundReads): Promise<{ replies: unknown[]; durable: boolean } | null>;
+  readDurably(saleId: string, reads: RoundCommands): Promise<{ replies: unknown[]; durable: boolean } | null>;
   /** True when the sale's primary holds `purchaseId` as the buyer's purchase, and enough replicas hold it too. */
   holds(saleId: string, userId: string, purchaseId: string): Promise<boolean>;
   /** The sale's buyers hash as its primary holds it, once enough replicas hold all of it; null otherwise. */
@@ -87,7 +87,7 @@ export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: D
    * redirect a pipeline that writes, so a round sent to a node that no longer
    * serves the slot learns the new topology and is sent once more.
    */
-  const runDurably = async (saleId: string, commands: RoundReads): Promise<DurableRound> => {
+  const runDurably = async (saleId: string, commands: RoundCommands): Promise<DurableRound> => {
     const probe = saleKeys(saleId).replicationProbe;
     const once = async () => (await commands(redis.pipeline()).incr(probe).wait(replicas, timeoutMs).exec())!;
     let results = await once();
@@ -103,7 +103,7 @@ export function createDurabilityCheck(redis: Cluster, { replicas, timeoutMs }: D
   };
 
   /** A round of reads; null when a read failed or the round could not be sent (a failed wait only makes it not durable). */
-  const readDurably = async (saleId: string, reads: RoundReads) => {
+  const readDurably = async (saleId: string, reads: RoundCommands) => {
     const round = await runDurably(saleId, reads).catch(() => null);
     if (!round || round.replies.some(([error]) => error)) return null;
     return { replies: round.replies.map(([, reply]) => reply), durable: round.durable };

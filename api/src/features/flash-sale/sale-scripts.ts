@@ -33,8 +33,9 @@ export const PURCHASE_SCRIPT = script('purchase.lua');
 
 /** A Cluster client that can run every sale script. */
 export function connectSaleRedis(env: Env, connectionName: string, natMap?: NatMap): Cluster {
-  // A GET here is the current-sale pointer, one read at a time shared by every
-  // request in flight (flash-sale.redis.ts): a pipeline around it only costs.
+  // The GETs on this client are single reads that nothing travels with: the
+  // current-sale pointer, one read at a time shared by every request in flight
+  // (flash-sale.redis.ts), and probes. A pipeline around each only costs.
   const cluster = createRedis(env, connectionName, { natMap, notAutoPipelined: ['get'] });
   cluster.defineCommand('flashStatus', { numberOfKeys: 2, lua: script('status.lua') });
   cluster.defineCommand('flashTrimPersisted', { numberOfKeys: 1, lua: script('trim-persisted.lua') });
