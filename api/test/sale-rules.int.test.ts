@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { saleKeys, type ClaimOutcome, type SaleDefinition } from '../src/features/flash-sale/flash-sale.logic.js';
+import { CURRENT_SALE_KEY, saleKeys, type ClaimOutcome, type SaleDefinition } from '../src/features/flash-sale/flash-sale.logic.js';
 import { createRedisSaleStore } from '../src/features/flash-sale/flash-sale.redis.js';
 import { PURCHASE_SCRIPT } from '../src/features/flash-sale/sale-scripts.js';
 import { api, connectToStack, http, purchase, testEnv, waitFor } from './support.js';
@@ -230,6 +230,28 @@ describe('a round of claims on the Cluster client', () => {
     await Promise.all(reads);
     expect(rounds.map((replies) => replies.length)).toEqual(sizes);
     expect(new Set(rounds.flat().map(([outcome]) => outcome))).toEqual(new Set(['CONFIRMED']));
+  });
+});
+
+describe('the current-sale pointer', () => {
+  it('is read once per reuse window, and a new sale is every replica’s once setCurrentSale returns', async () => {
+    const first = await stack.createSale({ productName: 'Pointer: first' });
+    const second = await stack.createSale({ productName: 'Pointer: second' });
+    // Two replicas' stores with a window long enough to be seen from here (POINTER_REUSE_MS in production).
+    const pointerReuseMs = 1_000;
+    const replica = createRedisSaleStore(stack.redis, { pointerReuseMs });
+    const operator = createRedisSaleStore(stack.redis, { pointerReuseMs });
+    expect(await replica.currentSaleId()).toBe(second.id);
+
+    // Moved behind the stores' backs, the pointer is not read again while the last read is fresh…
+    await stack.redis.set(CURRENT_SALE_KEY, first.id);
+    expect(await replica.currentSaleId()).toBe(second.id);
+    await sleep(pointerReuseMs);
+    expect(await replica.currentSaleId()).toBe(first.id);
+
+    // …and setCurrentSale outlasts every read made before it wrote.
+    await operator.setCurrentSale(second.id);
+    expect(await replica.currentSaleId()).toBe(second.id);
   });
 });
 
