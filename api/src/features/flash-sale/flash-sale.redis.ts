@@ -118,15 +118,15 @@ export function createRedisSaleStore(
   // Concurrent requests share one read of the pointer, and its answer for pointerReuseMs after it was sent.
   let pointerRead: Promise<string | null> | null = null;
   let pointer: { saleId: string | null; sentAtMs: number } | null = null;
-  // A reused pointer is handed over when the event loop's turn ends, so the requests read in one turn are
-  // answered together, as they were when they shared a GET: answered one by one, the sold-out path cost
-  // more per request (docs/adr/0005-admission.md, "Claims in rounds").
-  let turnEnd: Promise<void> | null = null;
-  const endOfTurn = () =>
-    (turnEnd ??= new Promise((resolve) =>
+  // A reused pointer is handed over when the event loop's turn ends, one promise for every request read in
+  // that turn, so they are answered together as they were when they shared a GET: answered one by one, the
+  // sold-out path cost more per request (docs/adr/0005-admission.md, "The current-sale pointer").
+  let handover: Promise<string | null> | null = null;
+  const atEndOfTurn = () =>
+    (handover ??= new Promise((resolve) =>
       setImmediate(() => {
-        turnEnd = null;
-        resolve();
+        handover = null;
+        resolve(pointer!.saleId);
       }),
     ));
   const definitions = new Map<string, SaleDefinition>();
@@ -186,8 +186,7 @@ export function createRedisSaleStore(
     currentSaleId() {
       // Timed from the send: a value read before a new sale was written is never reused past setCurrentSale's wait.
       const nowMs = performance.now();
-      const known = pointer;
-      if (known && nowMs - known.sentAtMs < pointerReuseMs) return endOfTurn().then(() => known.saleId);
+      if (pointer && nowMs - pointer.sentAtMs < pointerReuseMs) return atEndOfTurn();
       pointerRead ??= redis
         .get(CURRENT_SALE_KEY)
         .then((saleId) => {

@@ -34,7 +34,7 @@ export const PURCHASE_SCRIPT = script('purchase.lua');
 /** A Cluster client that can run every sale script. */
 export function connectSaleRedis(env: Env, connectionName: string, natMap?: NatMap): Cluster {
   // The GETs on this client are single reads that nothing travels with: the
-  // current-sale pointer, one read at a time shared by every request in flight
+  // current-sale pointer, read once per POINTER_REUSE_MS for every request
   // (flash-sale.redis.ts), and probes. A pipeline around each only costs.
   const cluster = createRedis(env, connectionName, { natMap, notAutoPipelined: ['get'] });
   cluster.defineCommand('flashStatus', { numberOfKeys: 2, lua: script('status.lua') });
