@@ -47,6 +47,12 @@ function herdChecks(label: string, checks: HerdCheck[]): string {
     : `- ${label}: ✓ in all ${checks.length} runs: every shopper 201 or 409, exactly the stock sold, as many 201s as purchases in Postgres, no buyer twice, Redis and Postgres agree (answers ${counts})`;
 }
 
+/** Results from before the client had threads ran on one. */
+const clientThreads = (report: HerdReport | undefined) => {
+  const threads = report?.threads ?? 1;
+  return threads === 1 ? 'on one thread' : `on ${threads} threads`;
+};
+
 export function renderCapacity(r: CapacityResults): string {
   const c = r.ceiling;
   const s = r.shop;
@@ -134,7 +140,7 @@ export function renderCapacity(r: CapacityResults): string {
   return [
     `Measured on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC at commit ${r.commit}, on ${r.machine}.`,
     '',
-    `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (${shopReplicas(r.replicas)}). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
+    `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address, ${clientThreads(c.closed[0]?.report)}) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (${shopReplicas(r.replicas)}). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
     '',
     '| figure | ceiling | Node floor | Flash Flow | ratio | target | met | Flash Flow / floor |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

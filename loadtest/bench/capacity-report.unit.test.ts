@@ -10,6 +10,7 @@ const report = (perSecond: number, p99: number, statuses: Record<string, number>
   seconds: 8,
   perSecond,
   cpuSeconds: 1,
+  threads: 2,
   ms: { p50: p99 / 2, p90: p99, p99, max: p99 },
   errors: { connect: 0, reset: 0, timeout: 0, parse: 0 },
   statuses,
@@ -55,6 +56,7 @@ describe('the capacity section', () => {
     expect(text).toContain('| 1,000-buyer herd, p99 | 30 ms (30–30) | 120 ms (120–120) (4.0×) | 240 ms (240–240) | 8.0× | ≤ 5× | ✗ | 2.0× |');
     // The status never reaches Node: the floor does not bound it.
     expect(text).toContain('| status (micro-cache), 200 in flight | 30,000/s (30,000–30,000) | – |');
+    expect(text).toContain('every shopper a fresh connection from its own loopback address, on 2 threads)');
     expect(text).toContain('The floor itself misses the sold-out target and the 10,000-buyer herd target:');
   });
 

@@ -24,6 +24,8 @@ export const HerdReportSchema = z.object({
   seconds: z.number(),
   perSecond: z.number(),
   cpuSeconds: z.number(),
+  /** Threads the client ran on (--threads; one per core unless told). Absent in results from before it had threads: one. */
+  threads: z.number().int().positive().optional(),
   ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
   errors: z.object({ connect: z.number().int(), reset: z.number().int(), timeout: z.number().int(), parse: z.number().int() }),
   statuses: counts,
@@ -49,13 +51,15 @@ export interface HerdOptions {
   timeoutMs?: number;
   /** Pin the client to these CPUs (taskset), so what it costs stays off the server's cores when that matters. */
   cpus?: string;
+  /** Client threads, each with its share of the shoppers; one per core unless told. */
+  threads?: number;
 }
 
 /** Compiles the client when it is missing or older than its source. */
 export async function ensureHerdClient(): Promise<string> {
   if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs) return BINARY;
   mkdirSync(join(REPO_ROOT, '.flash/bin'), { recursive: true });
-  await execFileAsync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', BINARY, SOURCE]);
+  await execFileAsync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', BINARY, SOURCE]);
   return BINARY;
 }
 
@@ -71,6 +75,7 @@ export async function runHerd(options: HerdOptions): Promise<HerdReport> {
   if (options.method) args.push('--method', options.method);
   if (options.body) args.push('--body', options.body);
   if (options.timeoutMs) args.push('--timeout-ms', String(options.timeoutMs));
+  if (options.threads) args.push('--threads', String(options.threads));
   const [command, commandArgs] = options.cpus ? ['taskset', ['-c', options.cpus, binary, ...args]] : [binary, args];
   const { stdout } = await execFileAsync(command, commandArgs, { maxBuffer: 16 * 1024 * 1024 });
   return HerdReportSchema.parse(JSON.parse(stdout));

@@ -59,6 +59,21 @@ describe('the herd client', () => {
     expect(report.answered).toBe(report.sent);
   });
 
+  it('splits the shoppers over its threads, every one sent once with its own number', async () => {
+    const before = seen.bodies.length;
+    const report = await runHerd({
+      url: `${url}/buy`, count: 301, concurrency: 10, threads: 3, method: 'POST', body: '{"userId":"threaded-%u"}',
+      addresses: '127.50.5.1-127.50.5.254',
+    });
+    expect(report).toMatchObject({ threads: 3, sent: 301, answered: 301, statuses: { '201': 301 } });
+    const numbers = seen.bodies.slice(before).map((body) => Number(/threaded-(\d+)/.exec(body)?.[1]));
+    expect(new Set(numbers).size).toBe(301);
+    expect(Math.min(...numbers)).toBe(0);
+    expect(Math.max(...numbers)).toBe(300);
+    const herd = await runHerd({ url: `${url}/buy`, count: 50, threads: 4, addresses: '127.50.6.1-127.50.6.254' });
+    expect(herd).toMatchObject({ threads: 4, sent: 50, answered: 50 });
+  });
+
   it('counts the 503s that do not say when to retry', async () => {
     const said = await runHerd({ url: `${url}/busy`, count: 10, addresses: '127.50.4.1-127.50.4.10' });
     expect(said).toMatchObject({ statuses: { '503': 10 }, unavailableWithoutRetryAfter: 0 });
