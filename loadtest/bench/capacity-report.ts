@@ -140,7 +140,7 @@ export function renderCapacity(r: CapacityResults): string {
   return [
     `Measured on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC at commit ${r.commit}, on ${r.machine}.`,
     '',
-    `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address, ${clientThreads(c.closed[0]?.report)}) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (${shopReplicas(r.replicas)}). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
+    `The same client (loadtest/herd/herd.c: every shopper a fresh connection from its own loopback address; herds ${clientThreads(c.herd1k[0])}, throughput runs ${clientThreads(c.closed[0]?.report)}) against nginx answering by itself with the shop’s nginx.conf (the ceiling) and against the shop (${shopReplicas(r.replicas)}). Medians of ${c.herd1k.length} runs, the spread in brackets. Throughput runs keep ${r.concurrency} shoppers in flight.`,
     '',
     '| figure | ceiling | Node floor | Flash Flow | ratio | target | met | Flash Flow / floor |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -49,14 +49,16 @@ function results(floor: { rate: number; herd1k: number; herd10k: number } | unde
 
 describe('the capacity section', () => {
   it('shows the Node floor beside the ceiling, and the shop as a share of it', () => {
-    const text = renderCapacity(results({ rate: 12_000, herd1k: 120, herd10k: 1_650 }));
+    const measured = results({ rate: 12_000, herd1k: 120, herd10k: 1_650 });
+    measured.ceiling.herd1k[0] = { ...measured.ceiling.herd1k[0]!, threads: 1 };
+    const text = renderCapacity(measured);
     expect(text).toContain(
       '| sold-out path, 200 in flight | 30,000/s (30,000–30,000) | 12,000/s (12,000–12,000) (40%) | 9,000/s (9,000–9,000) | 30% | ≥ 50% | ✗ | 75% |',
     );
     expect(text).toContain('| 1,000-buyer herd, p99 | 30 ms (30–30) | 120 ms (120–120) (4.0×) | 240 ms (240–240) | 8.0× | ≤ 5× | ✗ | 2.0× |');
     // The status never reaches Node: the floor does not bound it.
     expect(text).toContain('| status (micro-cache), 200 in flight | 30,000/s (30,000–30,000) | – |');
-    expect(text).toContain('every shopper a fresh connection from its own loopback address, on 2 threads)');
+    expect(text).toContain('every shopper a fresh connection from its own loopback address; herds on one thread, throughput runs on 2 threads)');
     expect(text).toContain('The floor itself misses the sold-out target and the 10,000-buyer herd target:');
   });
 
