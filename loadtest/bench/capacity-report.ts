@@ -1,6 +1,6 @@
 /** The capacity section of docs/benchmarks.md, from a run's results (capacity.ts). */
 import type { CapacityResults, HerdCheck, Run } from './capacity.js';
-import { API_ROLE, NODE_FLOOR_ROLE, type CpuSplit } from './cpu.js';
+import { API_ROLE, HARNESS_ROLE, NODE_FLOOR_ROLE, type CpuSplit } from './cpu.js';
 import { errorCount, type HerdReport } from './herd-client.js';
 import { fmt, median, medianWithSpread, pct } from './statistics.js';
 
@@ -45,6 +45,36 @@ function herdChecks(label: string, checks: HerdCheck[]): string {
   return failed.length
     ? `- ${label}: ✗ ${failed.join('; ')} (answers ${counts})`
     : `- ${label}: ✓ in all ${checks.length} runs: every shopper 201 or 409, exactly the stock sold, as many 201s as purchases in Postgres, no buyer twice, Redis and Postgres agree (answers ${counts})`;
+}
+
+/** Cores a run used, by every role but those named: what the rest of the machine spent on it. */
+const coresExcept = (run: Run | undefined, ...left: string[]) =>
+  Object.entries(run?.cpu ?? {})
+    .filter(([role]) => !left.includes(role))
+    .reduce((sum, [, cores]) => sum + cores, 0);
+
+/**
+ * What the machine allows whatever a replica does, from this run's CPU split:
+ * the buying path with replicas that cost nothing, and the overload's offered
+ * rate answered by nginx alone. Absent for results without the core count.
+ */
+function machineBounds(r: CapacityResults): string[] {
+  const cores = r.cores;
+  const buying = r.shop.buying[0];
+  const ceiling = r.ceiling.closed[0];
+  if (!cores || !buying?.cpu || !ceiling?.cpu) return [];
+  const ceilingRate = median(rates(reports(r.ceiling.closed)));
+  const withoutApi = coresExcept(buying, API_ROLE, HARNESS_ROLE) / buying.report.perSecond;
+  const bestBuying = cores / withoutApi;
+  const perAnswerAtEdge = coresExcept(ceiling, HARNESS_ROLE) / ceiling.report.perSecond;
+  const edgeCores = perAnswerAtEdge * r.overload.offeredPerSecond;
+  return [
+    '',
+    '### What this machine allows, whatever a replica does',
+    '',
+    `- **Buying**: everything but the API replicas (nginx, Redis, the reconciler, Postgres, the client and the rest of the machine) spent ${fmt(withoutApi * 1e6)} µs of CPU per purchase in the buying run. With replicas that cost nothing, ${cores} cores would buy at most ${fmt(bestBuying)}/s, ${pct(bestBuying / ceilingRate)} of the ceiling (target ${pct(CAPACITY_TARGETS.buying)}).`,
+    `- **Overload**: the ceiling run spent ${fmt(perAnswerAtEdge * 1e6)} µs of the machine's CPU per answer (nginx, the client and the rest). Answering the ${fmt(r.overload.offeredPerSecond)}/s offered at the edge alone, with no purchase served, would take ${fmt(edgeCores, 2)} of the ${cores} cores.`,
+  ];
 }
 
 /** Results from before the client had threads ran on one. */
@@ -163,6 +193,7 @@ export function renderCapacity(r: CapacityResults): string {
     cpuLine('sold out', s.soldOut[0]),
     cpuLine('buying', s.buying[0]),
     cpuLine('status', s.status[0]),
+    ...machineBounds(r),
     '',
     '### Scaling: replicas pinned to one core, then two (`taskset`)',
     '',

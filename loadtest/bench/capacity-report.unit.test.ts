@@ -78,4 +78,20 @@ describe('the capacity section', () => {
     expect(text).toContain('| sold-out path, 200 in flight | 30,000/s (30,000–30,000) | – | 9,000/s (9,000–9,000) | 30% | ≥ 50% | ✗ | – |');
     expect(text).not.toContain('The Node floor is');
   });
+
+  it('says what the machine allows whatever a replica does, from the run’s own CPU split', () => {
+    const measured = { ...results(undefined), cores: 2 };
+    measured.ceiling.closed[0] = { ...measured.ceiling.closed[0]!, cpu: { nginx: 0.8, 'load client (k6 or herd)': 1.0, 'bench harness (node)': 0.5 } };
+    measured.shop.buying[0] = {
+      ...measured.shop.buying[0]!,
+      cpu: { 'API replicas (node)': 0.6, 'Redis Cluster (6 nodes)': 0.45, nginx: 0.3, 'bench harness (node)': 0.2, PostgreSQL: 0.15 },
+    };
+    const text = renderCapacity(measured);
+    // 0.9 cores at 3,000/s: 300 µs a purchase, so 2 cores buy at most 6,667/s, 22% of 30,000/s.
+    expect(text).toContain('spent 300 µs of CPU per purchase in the buying run. With replicas that cost nothing, 2 cores would buy at most 6,667/s, 22% of the ceiling (target 30%).');
+    // 1.8 cores at 30,000/s: 60 µs an answer; 3,000/s × 5 offered.
+    expect(text).toContain(`the ceiling run spent 60 µs of the machine's CPU per answer (nginx, the client and the rest). Answering the 15,000/s offered`);
+    expect(text).toContain('would take 0.90 of the 2 cores.');
+    expect(renderCapacity(results(undefined))).not.toContain('What this machine allows');
+  });
 });

@@ -63,6 +63,8 @@ export interface CapacityResults {
   startedAt: string;
   commit: string;
   machine: string;
+  /** The machine's cores (absent in older results). */
+  cores?: number;
   concurrency: number;
   /** How many replicas the shop had, and how many the local stack starts on this machine (absent in older results: 3). */
   replicas?: { measured: number; stackDefault: number };
@@ -208,7 +210,7 @@ export async function measureCapacity(input: {
   const capacityPerSecond = median(buying.map((r) => r.report.perSecond));
   const overload = await measureOverload({ stores, storesEnv, shop, capacityPerSecond, settings, addresses, purchase, say });
 
-  return { startedAt, commit: currentCommit(), machine: describeMachine(), concurrency, replicas: { measured: replicas, stackDefault }, ceiling, floor, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
+  return { startedAt, commit: currentCommit(), machine: describeMachine(), cores: cpus().length, concurrency, replicas: { measured: replicas, stackDefault }, ceiling, floor, shop: { herd1k, herd10k, soldOut, buying, status }, scaling, overload };
 }
 
 async function pinReplicas(config: StackConfig, cpus: string) {

@@ -46,6 +46,8 @@ function readProcs(): Map<number, ProcStat> {
 /** The API replicas' role, and the bare Node servers of the capacity floor (floor-server.ts). */
 export const API_ROLE = 'API replicas (node)';
 export const NODE_FLOOR_ROLE = 'Node floor servers (node)';
+/** The benchmark itself: it only waits while a run is measured. */
+export const HARNESS_ROLE = 'bench harness (node)';
 
 /** A supervised service's role, by its name (its pid file's); any other keeps its own name. */
 const ROLE_BY_NAME: [name: RegExp, role: string][] = [
@@ -59,7 +61,7 @@ const ROLE_BY_NAME: [name: RegExp, role: string][] = [
 
 /** Our processes by role: the stack's pid files, k6, this process; children count for their parent's role. */
 function cpuByRole(stateDir: string): Map<string, number> {
-  const roles = new Map<number, string>([[process.pid, 'bench harness (node)']]);
+  const roles = new Map<number, string>([[process.pid, HARNESS_ROLE]]);
   const pidDir = join(stateDir, 'pids');
   for (const file of readdirSync(pidDir)) {
     const pid = readPid(join(pidDir, file));
