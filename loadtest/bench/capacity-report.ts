@@ -208,6 +208,12 @@ export function renderCapacity(r: CapacityResults): string {
     `Answers, over ${fmt(o.report.seconds)} s to the last one: ${JSON.stringify(o.report.statuses)}; p50 ${fmt(o.report.ms.p50)} ms, p99 ${fmt(o.report.ms.p99)} ms, longest ${fmt(o.report.ms.max)} ms; ${fmt(o.report.unsent)} the client could not send.`,
     '',
     ...o.checks.map((check) => `- ${mark(check.ok)} ${check.text}`),
+    ...(o.kernel
+      ? [
+          '',
+          `Before nginx read a byte: the kernel dropped ${fmt(o.kernel.listenOverflows)} connection attempts because nginx’s accept queue was full (ListenOverflows), and shoppers sent ${fmt(o.kernel.synRetransmits)} SYNs again (TCPSynRetrans). Linux sends an unanswered SYN again after 1 s, then 2 s, then 4 s: a shopper dropped twice is answered 3 s late at best, three times 7 s.`,
+        ]
+      : []),
     '',
     `Right after, second by second: ${o.recovery.timeline.map((second) => fmt(Object.values(second).reduce((a, b) => a + b, 0))).join(', ')} answers.`,
   ].join('\n');

@@ -94,4 +94,13 @@ describe('the capacity section', () => {
     expect(text).toContain('would take 0.90 of the 2 cores.');
     expect(renderCapacity(results(undefined))).not.toContain('What this machine allows');
   });
+
+  it('says what the kernel did with the overload’s connections before nginx accepted them', () => {
+    const measured = results(undefined);
+    expect(renderCapacity(measured)).not.toContain('ListenOverflows');
+    measured.overload = { ...measured.overload, kernel: { listenOverflows: 1_200, synRetransmits: 1_500 } };
+    expect(renderCapacity(measured)).toContain(
+      'the kernel dropped 1,200 connection attempts because nginx’s accept queue was full (ListenOverflows), and shoppers sent 1,500 SYNs again',
+    );
+  });
 });

@@ -15,6 +15,8 @@ export interface ServiceSpec {
   stopSignal?: NodeJS.Signals;
   /** Start it again if it dies, as an orchestrator would (stateless services, and Redis nodes, which rejoin). */
   restart?: boolean;
+  /** Its CPU priority (nice), inherited by every process it starts: higher yields to the others. */
+  niceness?: number;
 }
 
 /** One end of a process, as every listener is told of it. */
@@ -74,7 +76,10 @@ export class Supervisor {
 
   start(spec: ServiceSpec): ChildProcess {
     const log = openSync(join(this.logDir, `${spec.name}.log`), 'a');
-    const child = spawn(spec.command, spec.args, {
+    // Through nice(1), which execs the program: the niceness is set before it can start any process of its own.
+    const [command, args] =
+      spec.niceness === undefined ? [spec.command, spec.args] : ['nice', ['-n', String(spec.niceness), spec.command, ...spec.args]];
+    const child = spawn(command, args, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', log, log],

@@ -10,6 +10,15 @@ import { makeTraversable, postgresBinDir, run, runWithInput, userIds } from './s
 type Report = (line: string) => void;
 
 const REDIS_NODE_CONF = join(REPO_ROOT, 'stack/redis/redis-node.conf');
+/**
+ * Persistence is off the shopper's path (a 201 is promised once Redis replicas
+ * hold it), so on a machine short of CPU the reconciler and Postgres yield to
+ * nginx, the replicas and Redis, and catch up after. Under 5× overload this
+ * took the kernel's dropped connection attempts from thousands to none
+ * (docs/adr/0005-admission.md, "Background work yields"). An orchestrator
+ * expresses the same with the pods' CPU requests.
+ */
+export const BACKGROUND_NICENESS = 10;
 
 export async function startRedisCluster(config: StackConfig, supervisor: Supervisor, report: Report) {
   // Users and passwords live in the state folder (0700): the ACL file with
@@ -121,6 +130,7 @@ export async function startPostgres(config: StackConfig, supervisor: Supervisor,
   chmodSync(socketDir, 0o700);
   supervisor.start({
     name: 'postgres',
+    niceness: BACKGROUND_NICENESS,
     command: join(bin, 'postgres'),
     args: [
       '-D', dataDir,
@@ -207,6 +217,7 @@ export async function prepareSale(config: StackConfig, report: Report) {
 export async function startReconciler(config: StackConfig, supervisor: Supervisor) {
   supervisor.start({
     name: 'reconciler',
+    niceness: BACKGROUND_NICENESS,
     command: FLASHFLOW,
     args: ['reconciler'],
     env: { ...serviceEnv(config, 'reconciler'), OTEL_SERVICE_NAME: 'flashflow-reconciler' },
