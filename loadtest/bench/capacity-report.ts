@@ -58,12 +58,11 @@ const coresExcept = (run: Run | undefined, ...left: string[]) =>
  * the buying path with replicas that cost nothing, and the overload's offered
  * rate answered by nginx alone. Absent for results without the core count.
  */
-function machineBounds(r: CapacityResults): string[] {
+function machineBounds(r: CapacityResults, ceilingRate: number): string[] {
   const cores = r.cores;
   const buying = r.shop.buying[0];
   const ceiling = r.ceiling.closed[0];
   if (!cores || !buying?.cpu || !ceiling?.cpu) return [];
-  const ceilingRate = median(rates(reports(r.ceiling.closed)));
   const withoutApi = coresExcept(buying, API_ROLE, HARNESS_ROLE) / buying.report.perSecond;
   const bestBuying = cores / withoutApi;
   const perAnswerAtEdge = coresExcept(ceiling, HARNESS_ROLE) / ceiling.report.perSecond;
@@ -193,7 +192,7 @@ export function renderCapacity(r: CapacityResults): string {
     cpuLine('sold out', s.soldOut[0]),
     cpuLine('buying', s.buying[0]),
     cpuLine('status', s.status[0]),
-    ...machineBounds(r),
+    ...machineBounds(r, ceilingRate),
     '',
     '### Scaling: replicas pinned to one core, then two (`taskset`)',
     '',

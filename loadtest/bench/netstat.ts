@@ -23,8 +23,8 @@ export function parseTcpExt(text: string): Map<string, number> {
   return counters;
 }
 
-export function readListenCounters(source = '/proc/net/netstat'): ListenCounters {
-  const counters = parseTcpExt(readFileSync(source, 'utf8'));
+export function readListenCounters(): ListenCounters {
+  const counters = parseTcpExt(readFileSync('/proc/net/netstat', 'utf8'));
   return { listenOverflows: counters.get('ListenOverflows') ?? 0, synRetransmits: counters.get('TCPSynRetrans') ?? 0 };
 }
 

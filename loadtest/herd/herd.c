@@ -383,10 +383,9 @@ int main(int argc, char **argv) {
   if (inet_pton(AF_INET, options.host, &remote.sin_addr) != 1) fail("--url: the host must be an IPv4 address");
 
   if (options.threads == 0) options.threads = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
-  /* Never more threads than shoppers at once, so every thread has one at least. */
-  uint32_t at_once = options.concurrency ? options.concurrency : options.count;
+  /* Never more threads than shoppers, nor than shoppers at once: every thread has one at least. */
+  uint32_t at_once = options.concurrency && options.concurrency < options.count ? options.concurrency : options.count;
   if (options.threads > at_once) options.threads = at_once;
-  if (options.threads == 0) options.threads = 1;
 
   struct worker *workers = calloc(options.threads, sizeof *workers);
   if (!workers) fail("out of memory");
@@ -400,7 +399,6 @@ int main(int argc, char **argv) {
     /* Slots: every shopper of a herd, C of a closed run, a timeout's worth of arrivals of an open one. */
     w->slots = w->concurrency ? w->concurrency : w->rate > 0 ? (uint32_t)(w->rate * (options.timeout + 1)) + 1 : w->count;
     if (w->slots > w->count) w->slots = w->count;
-    if (w->slots == 0) w->slots = 1;
     total_slots += w->slots;
   }
   /* As many at once as the open-files limit allows: an open run with fewer slots counts the rest as unsent. */

@@ -15,8 +15,8 @@ const REDIS_NODE_CONF = join(REPO_ROOT, 'stack/redis/redis-node.conf');
  * hold it), so on a machine short of CPU the reconciler and Postgres yield to
  * nginx, the replicas and Redis, and catch up after. Under 5× overload this
  * took the kernel's dropped connection attempts from thousands to none
- * (docs/adr/0005-admission.md, "Background work yields"). An orchestrator
- * expresses the same with the pods' CPU requests.
+ * (docs/adr/0005-admission.md, "Background work at a lower CPU priority").
+ * In Kubernetes each runs in a pod of its own, with its own CPU request.
  */
 export const BACKGROUND_NICENESS = 10;
 
